@@ -1,0 +1,50 @@
+import type { ArgsDef } from 'citty';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { usageError } from './errors.js';
+import { diagnosticsJson, formatGithub, formatHuman, summaryLine, type OutputFormat } from './format.js';
+import { colors, type Io } from './io.js';
+
+/** Flags most commands share. */
+export const commonArgs = {
+  root: { type: 'string', description: 'Repository root (default: current directory)', valueHint: 'dir' },
+  json: { type: 'boolean', description: 'Machine-readable JSON output' },
+  format: { type: 'enum', options: ['human', 'json', 'github'], description: 'Output format: human, json, or github (workflow annotations)' },
+} satisfies ArgsDef;
+
+export function resolveRoot(io: Io, root: string | undefined): string {
+  const dir = root ? resolve(io.cwd, root) : io.cwd;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`promptops: repository root "${root}" is not a directory`);
+  return dir;
+}
+
+export function outputFormat(args: { json?: boolean; format?: string }): OutputFormat {
+  return args.json ? 'json' : ((args.format as OutputFormat | undefined) ?? 'human');
+}
+
+/** Prints diagnostics in the chosen format; JSON output goes to stdout, human output to stderr. */
+export function printDiagnostics(io: Io, root: string, diagnostics: Diagnostic[], format: OutputFormat, extra: Record<string, unknown> = {}): void {
+  if (format === 'json') {
+    io.out(JSON.stringify({ version: 1, ...diagnosticsJson(diagnostics), ...extra }, null, 2));
+    return;
+  }
+  if (format === 'github') {
+    if (diagnostics.length) io.out(formatGithub(diagnostics));
+    return;
+  }
+  const c = colors(io);
+  if (diagnostics.length > 0) io.err(`${formatHuman(diagnostics, (file) => readQuietly(root, file), c)}\n`);
+}
+
+export function summary(io: Io, diagnostics: Diagnostic[]): string {
+  return summaryLine(diagnostics, colors(io));
+}
+
+function readQuietly(root: string, file: string): string | undefined {
+  try {
+    return readFileSync(isAbsolute(file) ? file : join(root, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}

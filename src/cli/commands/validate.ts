@@ -1,0 +1,28 @@
+import { defineCommand } from 'citty';
+import { hasErrors } from '../../core/diagnostics.js';
+import { validateRepository } from '../../core/check/index.js';
+import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
+import { EXIT, ExitError } from '../errors.js';
+import type { Io } from '../io.js';
+
+export default defineCommand({
+  args: {
+    ...commonArgs,
+    strict: { type: 'boolean', description: 'Treat warnings as errors' },
+  },
+  run({ args, data }) {
+    const io = data as Io;
+    const root = resolveRoot(io, args.root);
+    const format = outputFormat(args);
+    const started = performance.now();
+    const { diagnostics, counts } = validateRepository({ root });
+    const ms = Math.round(performance.now() - started);
+    printDiagnostics(io, root, diagnostics, format, { counts });
+    if (format === 'human') {
+      const files = `${counts.prompts} prompts, ${counts.partials} partials, ${counts.features} features, ${counts.budgets} budgets, ${counts.experiments} experiments`;
+      io.out(`${summary(io, diagnostics)} — ${files} (${ms} ms)`);
+    }
+    const failed = hasErrors(diagnostics) || (args.strict && diagnostics.some((d) => d.severity === 'warning'));
+    if (failed) throw new ExitError(EXIT.failed);
+  },
+});

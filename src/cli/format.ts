@@ -1,0 +1,60 @@
+import { countBySeverity, type Diagnostic } from '../core/diagnostics.js';
+import type { Colors } from './io.js';
+
+export type OutputFormat = 'human' | 'json' | 'github';
+
+/** vitest-style code frame: numbered lines around the location, a caret under the column. */
+export function codeFrame(text: string, line: number, col: number, c: Colors, context = 2): string {
+  const lines = text.split(/\r?\n/);
+  const first = Math.max(1, line - context);
+  const last = Math.min(lines.length, line + context);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const marker = n === line ? c.red('>') : ' ';
+    out.push(`${marker} ${c.dim(String(n).padStart(width))} | ${lines[n - 1] ?? ''}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}${c.red('^')}`);
+  }
+  return out.join('\n');
+}
+
+const SEVERITY_COLOR = { error: 'red', warning: 'yellow', info: 'blue' } as const;
+
+export function formatHuman(diagnostics: Diagnostic[], readFile: (file: string) => string | undefined, c: Colors): string {
+  const blocks: string[] = [];
+  for (const d of diagnostics) {
+    const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ''} ` : '';
+    const lines = [`${c.bold(where)}${c[SEVERITY_COLOR[d.severity]](d.severity)} ${c.dim(`[${d.code}]`)} ${d.message}`];
+    const text = d.file && d.line ? readFile(d.file) : undefined;
+    if (text !== undefined && d.line) lines.push(codeFrame(text, d.line, d.col ?? 1, c));
+    if (d.hint) lines.push(`  ${c.cyan('hint:')} ${d.hint}`);
+    blocks.push(lines.join('\n'));
+  }
+  return blocks.join('\n\n');
+}
+
+export function summaryLine(diagnostics: Diagnostic[], c: Colors): string {
+  const { error, warning } = countBySeverity(diagnostics);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (error > 0) return c.red(`✖ ${plural(error, 'error')}, ${plural(warning, 'warning')}`);
+  return warning > 0 ? c.yellow(`✔ valid, ${plural(warning, 'warning')}`) : c.green('✔ valid');
+}
+
+/** GitHub workflow commands: annotations on the pull request's changed files. */
+export function formatGithub(diagnostics: Diagnostic[]): string {
+  return diagnostics
+    .map((d) => {
+      const kind = d.severity === 'info' ? 'notice' : d.severity;
+      const props = [d.file && `file=${escapeProperty(d.file)}`, d.line && `line=${d.line}`, d.col && `col=${d.col}`, `title=${escapeProperty(`promptops [${d.code}]`)}`].filter(Boolean).join(',');
+      return `::${kind} ${props}::${escapeData(d.message + (d.hint ? `\nhint: ${d.hint}` : ''))}`;
+    })
+    .join('\n');
+}
+
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+export function diagnosticsJson(diagnostics: Diagnostic[]) {
+  const counts = countBySeverity(diagnostics);
+  return { ok: counts.error === 0, errors: counts.error, warnings: counts.warning, diagnostics };
+}

@@ -1,0 +1,85 @@
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty';
+import { EXIT, ExitError } from './errors.js';
+import { processIo, type Io } from './io.js';
+
+type Lazy = () => Promise<CommandDef<any>>;
+
+/** Commands are imported only when run, so `promptops --help` loads nothing heavy. */
+export const COMMANDS: Record<string, { description: string; load: Lazy }> = {
+  //init: { description: 'Scaffold a new config repository', load: () => import('./commands/init.js').then((m) => m.default) },
+  validate: { description: 'Validate every file: schemas, references, templates', load: () => import('./commands/validate.js').then((m) => m.default) },
+  //render: { description: 'Render a prompt with variables; show tokens and cost', load: () => import('./commands/render.js').then((m) => m.default) },
+  //compile: { description: 'Compile the bundle of each environment (canonical JSON, sha256 revision)', load: () => import('./commands/compile.js').then((m) => m.default) },
+};
+
+export const VERSION = '0.1.0';
+
+const root = defineCommand({
+  meta: { name: 'promptops', version: VERSION, description: 'GitOps for prompts and AI configuration' },
+  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, async () => ({ ...(await c.load()), meta: { name, description: c.description } })])),
+});
+
+/** Runs the CLI with injected argv and io; returns the exit code instead of exiting. */
+export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(await renderUsage(root));
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(VERSION);
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`promptops: unknown command "${name}". Run "promptops --help" for the list of commands.`);
+    return EXIT.usage;
+  }
+  const cmd = { ...(await entry.load()), meta: { name, description: entry.description } };
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(await renderUsage(cmd, root));
+    return EXIT.ok;
+  }
+  try {
+    const args = (typeof cmd.args === 'function' ? await cmd.args() : await cmd.args) as ArgsDef | undefined;
+    checkFlags(rest, args ?? {});
+    await runCommand(cmd, { rawArgs: rest, data: io });
+    return EXIT.ok;
+  } catch (error) {
+    return handleError(error, io, name);
+  }
+}
+
+function handleError(error: unknown, io: Io, command: string): number {
+  if (error instanceof ExitError) {
+    if (error.message) io.err(error.message);
+    return error.code;
+  }
+  // citty reports missing required arguments and bad enum values as CLIError.
+  if (error instanceof Error && error.name === 'CLIError') {
+    io.err(`promptops ${command}: ${error.message}. Run "promptops ${command} --help".`);
+    return EXIT.usage;
+  }
+  io.err(`promptops ${command}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.infra;
+}
+
+const toKebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** citty ignores unknown flags; a typo in a flag must be a usage error, not a silently ignored setting. */
+function checkFlags(argv: string[], args: ArgsDef): void {
+  const known = new Set<string>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === 'positional') continue;
+    known.add(name).add(toKebab(name));
+    if (def.type === 'boolean') known.add(`no-${name}`).add(`no-${toKebab(name)}`);
+    const alias = 'alias' in def ? def.alias : undefined;
+    for (const a of Array.isArray(alias) ? alias : alias ? [alias] : []) known.add(a);
+  }
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const flag = arg.replace(/^--?/, '').split('=')[0]!;
+    if (!known.has(flag)) throw new ExitError(EXIT.usage, `promptops: unknown option "${arg.split('=')[0]}". Known options: ${[...known].filter((k) => !k.startsWith('no-')).map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join(', ')}`);
+  }
+}

@@ -1,0 +1,175 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic } from './diagnostics.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+/** Aliases are legitimate in YAML but an alias bomb expands exponentially; more than this is refused. */
+const MAX_ALIAS_COUNT = 100;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A file read from the repository, with what is needed to point diagnostics at line:col. */
+export interface SourceFile {
+  /** Repository-relative POSIX path. */
+  file: string;
+  text: string;
+  lines: LineCounter;
+  doc?: Document.Parsed;
+}
+
+export interface ReadOptions {
+  root: string;
+  file: string;
+  maxBytes?: number;
+}
+
+/** Reads a text file, refusing oversized files and invalid UTF-8 with a located diagnostic. */
+export function readText({ root, file, maxBytes = DEFAULT_MAX_FILE_BYTES }: ReadOptions): { text?: string; diagnostics: Diagnostic[] } {
+  const abs = join(root, file);
+  const size = statSync(abs).size;
+  if (size > maxBytes) {
+    return {
+      diagnostics: [{
+        code: 'file-too-large', severity: 'error', file, line: 1, col: 1,
+        message: `file is ${size} bytes, over the limit of ${maxBytes} bytes`,
+        hint: 'split it into smaller files, or raise limits.max_file_bytes in promptops.config.yaml',
+      }],
+    };
+  }
+  const bytes = readFileSync(abs);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    const before = bytes.subarray(0, bad);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const col = bad - before.lastIndexOf(0x0a);
+    return {
+      diagnostics: [{
+        code: 'invalid-utf8', severity: 'error', file, line, col,
+        message: `invalid UTF-8 byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at byte ${bad}`,
+        hint: 'save the file as UTF-8',
+      }],
+    };
+  }
+  const text = bytes.toString('utf8');
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, diagnostics: [] };
+}
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (len === 0 || i + len > bytes.length) return i;
+    for (let k = 1; k < len; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    // Overlong 3/4-byte forms and UTF-16 surrogates are invalid UTF-8 too.
+    const b1 = bytes[i + 1]!;
+    if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 >= 0xa0) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 >= 0x90)) return i;
+    i += len;
+  }
+  return -1;
+}
+
+export interface ParsedYaml {
+  source?: SourceFile;
+  value?: unknown;
+  diagnostics: Diagnostic[];
+}
+
+/** Reads and parses a YAML file keeping positions; never throws on bad input. */
+export function readYaml(options: ReadOptions): ParsedYaml {
+  const { text, diagnostics } = readText(options);
+  if (text === undefined) return { diagnostics };
+  return parseYaml(options.file, text);
+}
+
+export function parseYaml(file: string, text: string): ParsedYaml {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const source: SourceFile = { file, text, lines, doc };
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number) => lines.linePos(offset);
+  for (const err of doc.errors) {
+    const duplicate = err.code === 'DUPLICATE_KEY';
+    diagnostics.push({
+      code: duplicate ? 'duplicate-key' : 'yaml-syntax',
+      severity: 'error',
+      file,
+      ...pos(at(err.pos[0])),
+      message: firstLine(err.message),
+      hint: duplicate ? 'remove or rename one of the keys; YAML keys must be unique' : 'fix the YAML syntax (check indentation and quoting)',
+    });
+  }
+  if (diagnostics.length > 0) return { source, diagnostics };
+  visit(doc, {
+    Pair(_, pair: Pair) {
+      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
+        diagnostics.push({
+          code: 'forbidden-key', severity: 'error', file,
+          ...pos(at(pair.key.range?.[0] ?? 0)),
+          message: `key "${String(pair.key.value)}" is not allowed`,
+          hint: 'keys that name JavaScript prototypes are refused to prevent prototype pollution; rename it',
+        });
+      }
+    },
+  });
+  if (diagnostics.length > 0) return { source, diagnostics };
+  if (doc.contents === null) {
+    return { source, diagnostics: [{ code: 'empty-file', severity: 'error', file, line: 1, col: 1, message: 'file is empty', hint: 'add content or delete the file' }] };
+  }
+  try {
+    return { source, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), diagnostics };
+  } catch (error) {
+    return {
+      source,
+      diagnostics: [{
+        code: 'alias-limit', severity: 'error', file, line: 1, col: 1,
+        message: `too many alias expansions (${firstLine((error as Error).message)})`,
+        hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; deeply nested aliases are refused as a resource-exhaustion attack`,
+      }],
+    };
+  }
+}
+
+const firstLine = (message: string) => message.split('\n')[0]!.trim();
+const pos = (p: { line: number; col: number }) => ({ line: p.line, col: p.col });
+
+export interface Location {
+  line: number;
+  col: number;
+}
+
+/**
+ * Line:col of the value at `path`, or of the deepest ancestor that exists.
+ * With `key: true`, the position of the last segment's key (for unknown-key errors).
+ */
+export function locate(source: SourceFile | undefined, path: readonly (string | number)[], options: { key?: boolean } = {}): Location {
+  if (!source?.doc) return { line: 1, col: 1 };
+  let node: unknown = source.doc.contents;
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const keyOffset = (pair.key as Node).range?.[0];
+      if (last && options.key && keyOffset !== undefined) {
+        offset = keyOffset;
+        break;
+      }
+      node = pair.value;
+      offset = (node as Node | null)?.range?.[0] ?? keyOffset ?? offset;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      if (!node) break;
+      offset = (node as Node).range?.[0] ?? offset;
+    } else break;
+  }
+  return source.lines.linePos(offset);
+}
+
+/** The YAML node at `path`, used to map positions inside a template scalar. */
+export function nodeAt(source: SourceFile | undefined, path: readonly (string | number)[]): Node | undefined {
+  const node = source?.doc?.getIn(path, true);
+  return node && typeof node === 'object' ? (node as Node) : undefined;
+}

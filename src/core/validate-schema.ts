@@ -1,0 +1,149 @@
+import * as ajvModule from 'ajv/dist/2020.js';
+import * as formatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { Diagnostic } from './diagnostics.js';
+import { didYouMean } from './diagnostics.js';
+import { SCHEMAS, schemaDocument } from './schemas/index.js';
+import { MODEL_REF_PATTERN, PROMPT_ID_PATTERN, SLUG_PATTERN, VARIABLE_NAME_PATTERN, ENV_VAR_PATTERN } from './schemas/_common.js';
+import { locate, type SourceFile } from './source.js';
+
+// ajv and ajv-formats are CommonJS; their default export sits on `.default` under some loaders.
+const Ajv2020 = ajvModule.default.default ?? ajvModule.default;
+const addFormats = formatsModule.default.default ?? formatsModule.default;
+type Ajv = InstanceType<typeof Ajv2020>;
+
+type Kind = keyof typeof SCHEMAS;
+
+let ajv: Ajv | undefined;
+const validators = new Map<Kind, ValidateFunction>();
+
+/** Strict for our own schemas; `strict: false` for schemas users write (variables, structured output), which may use any keyword. */
+export function createAjv({ strict = true }: { strict?: boolean } = {}): Ajv {
+  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true });
+  addFormats(instance, ['date', 'date-time', 'uri', 'email']);
+  return instance;
+}
+
+function validatorFor(kind: Kind): ValidateFunction {
+  let validate = validators.get(kind);
+  if (!validate) {
+    ajv ??= createAjv();
+    validate = ajv.compile(schemaDocument(kind)) as ValidateFunction;
+    validators.set(kind, validate);
+  }
+  return validate;
+}
+
+/** Validates a parsed document against its kind's JSON Schema; errors point at file:line:col. */
+export function validateSchema(kind: Kind, value: unknown, source: SourceFile | undefined): Diagnostic[] {
+  const validate = validatorFor(kind);
+  if (validate(value)) return [];
+  return ajvDiagnostics(validate.errors ?? [], source);
+}
+
+const PATTERN_NAMES: Record<string, string> = {
+  [SLUG_PATTERN]: 'a lowercase slug (a-z, 0-9, "-" and "_", e.g. "photo-tagging")',
+  [PROMPT_ID_PATTERN]: 'a prompt id (lowercase slugs joined by "/", e.g. "chatbot/system")',
+  [MODEL_REF_PATTERN]: 'a model reference "provider/model" (e.g. "openai/gpt-4.1-mini")',
+  [VARIABLE_NAME_PATTERN]: 'an identifier (letters, digits and "_", not starting with a digit)',
+  [ENV_VAR_PATTERN]: 'an environment variable name (A-Z, 0-9 and "_"), not a secret value',
+};
+
+export function ajvDiagnostics(errors: ErrorObject[], source: SourceFile | undefined, file = source?.file): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  // Branch errors of a discriminated union are reported by ajv under the matching branch already;
+  // the umbrella oneOf error adds nothing a user can act on.
+  for (const error of errors) {
+    if (error.keyword === 'oneOf' || error.keyword === 'anyOf') continue;
+    const path = pointerToPath(error.instancePath);
+    const { message, hint, at, key } = describe(error, path);
+    const location = locate(source, at, { key });
+    const label = key ? at.slice(0, -1) : at;
+    const where = label.length > 0 ? `${formatPath(label)}: ` : '';
+    const text = where + message;
+    const dedupe = `${location.line}:${location.col}:${text}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    out.push({ code: 'schema', severity: 'error', file, ...location, path: at, message: text, ...(hint ? { hint } : {}) });
+  }
+  return out;
+}
+
+function describe(error: ErrorObject, path: (string | number)[]): { message: string; hint?: string; at: (string | number)[]; key?: boolean } {
+  const p = error.params as Record<string, unknown>;
+  const data = error.data;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(p.additionalProperty);
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return {
+        message: `unknown key "${name}"`,
+        hint: didYouMean(name, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(', ')}` : 'remove it'),
+        at: [...path, name],
+        key: true,
+      };
+    }
+    case 'propertyNames':
+      return { message: `invalid key "${String(p.propertyName)}"`, at: [...path, String(p.propertyName)], key: true };
+    case 'required':
+      return { message: `missing required key "${String(p.missingProperty)}"`, hint: `add "${String(p.missingProperty)}:"`, at: path };
+    case 'type':
+      return { message: `must be ${article(String(p.type))}, got ${typeName(data)}`, at: path };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      return {
+        message: `${JSON.stringify(data)} is not one of: ${allowed.join(', ')}`,
+        hint: typeof data === 'string' ? didYouMean(data, allowed) : undefined,
+        at: path,
+      };
+    }
+    case 'const':
+      return { message: `must be ${JSON.stringify(p.allowedValue)}`, at: path };
+    case 'pattern': {
+      const pattern = String(p.pattern);
+      return { message: `${JSON.stringify(data)} is not ${PATTERN_NAMES[pattern] ?? `matching /${pattern}/`}`, at: path };
+    }
+    case 'format':
+      return { message: `${JSON.stringify(data)} is not a valid ${p.format === 'date' ? 'date (YYYY-MM-DD)' : String(p.format)}`, at: path };
+    case 'discriminator': {
+      const tag = String(p.tag);
+      const variants = ((error.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] } | undefined)?.oneOf ?? [])
+        .map((v) => v.properties?.[tag]?.const)
+        .filter((v): v is string => typeof v === 'string');
+      const value = (data as Record<string, unknown> | null)?.[tag];
+      return value === undefined
+        ? { message: `missing required key "${tag}" (one of: ${variants.join(', ')})`, at: path }
+        : {
+            message: `${tag} ${JSON.stringify(value)} is not one of: ${variants.join(', ')}`,
+            hint: typeof value === 'string' ? didYouMean(value, variants) : undefined,
+            at: [...path, tag],
+          };
+    }
+    default:
+      return { message: error.message ?? `fails ${error.keyword}`, at: path };
+  }
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function pointerToPath(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** `tests[0].assert[1].type` */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : /^[A-Za-z_][\w-]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('');
+}
