@@ -1,0 +1,77 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defineCommand } from 'citty';
+import { validateRepository } from '../../core/check/index.js';
+import { BUNDLE_SCHEMA_VERSION, compileBundle, type Manifest } from '../../core/compile.js';
+import { hasErrors, type Diagnostic } from '../../core/diagnostics.js';
+import { sourceInfo } from '../../git/source.js';
+import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+
+export default defineCommand({
+  args: {
+    ...commonArgs,
+    env: { type: 'string', description: 'Environment to compile (default: every environment)', valueHint: 'name' },
+    out: { type: 'string', description: 'Directory to write <env>.bundle.json and <env>.manifest.json to', valueHint: 'dir' },
+    print: { type: 'boolean', description: 'Print the canonical bundle JSON of --env to stdout' },
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const root = resolveRoot(io, args.root);
+    const format = outputFormat(args);
+    const { repo, diagnostics } = validateRepository({ root });
+    const environments = args.env ? [args.env] : Object.keys(repo.config.environments);
+    if (args.env && !repo.config.environments[args.env]) {
+      throw usageError(`promptops compile: unknown environment "${args.env}" (known: ${Object.keys(repo.config.environments).join(', ')})`);
+    }
+    if (args.print && environments.length !== 1) throw usageError('promptops compile: --print needs a single --env');
+    if (hasErrors(diagnostics)) {
+      printDiagnostics(io, root, diagnostics, format);
+      throw new ExitError(EXIT.failed, format === 'human' ? `${summary(io, diagnostics)}: fix the errors above before compiling` : '');
+    }
+
+    const source = await sourceInfo(root);
+    const all: Diagnostic[] = [...diagnostics];
+    const results = [];
+    for (const environment of environments) {
+      const compiled = compileBundle({ repo, environment }).value!;
+      all.push(...compiled.diagnostics);
+      const manifest: Manifest & { source_dirty?: boolean } = {
+        schema_version: BUNDLE_SCHEMA_VERSION,
+        revision: compiled.revision,
+        environment,
+        ...(source.commit ? { source_commit: source.commit } : {}),
+        ...(source.dirty ? { source_dirty: true } : {}),
+        // A clean checkout gets the commit's date, so recompiling the same commit writes the same manifest.
+        created_at: !source.dirty && source.committedAt ? new Date(source.committedAt).toISOString() : new Date().toISOString(),
+      };
+      if (args.out) {
+        const dir = resolve(io.cwd, args.out);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `${environment}.bundle.json`), compiled.canonical);
+        writeFileSync(join(dir, `${environment}.manifest.json`), `${JSON.stringify(manifest, null, 2)}\n`);
+      }
+      const b = compiled.bundle;
+      results.push({ environment, revision: compiled.revision, bytes: Buffer.byteLength(compiled.canonical), prompts: Object.keys(b.prompts).length, features: Object.keys(b.features).length, experiments: Object.keys(b.experiments).length, manifest, canonical: compiled.canonical });
+    }
+
+    if (args.print) {
+      io.out(results[0]!.canonical);
+      return;
+    }
+    const notes = all.filter((d) => d.severity !== 'error');
+    if (format === 'json') {
+      io.out(JSON.stringify({ version: 1, bundles: results.map(({ canonical: _c, ...r }) => r), diagnostics: notes }, null, 2));
+      return;
+    }
+    printDiagnostics(io, root, notes, format);
+    if (format === 'github') return;
+    const c = colors(io);
+    io.out(c.bold('environment   revision       prompts  features  experiments  size'));
+    for (const r of results) {
+      io.out(`${r.environment.padEnd(13)} ${r.revision.slice(0, 12)}   ${String(r.prompts).padStart(7)}  ${String(r.features).padStart(8)}  ${String(r.experiments).padStart(11)}  ${(r.bytes / 1024).toFixed(1).padStart(5)} KB`);
+    }
+    io.out(`${summary(io, all)}${args.out ? ` — bundles written to ${args.out}` : ''}${source.commit ? ` — source ${source.commit.slice(0, 12)}${source.dirty ? ' (uncommitted changes)' : ''}` : ''}`);
+  },
+});

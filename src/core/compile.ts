@@ -1,0 +1,166 @@
+import { canonicalJson, sha256Hex } from './canonical.js';
+import type { Diagnostic, Result } from './diagnostics.js';
+import { didYouMean, hasErrors } from './diagnostics.js';
+import { analyzePrompt } from './prompt-analysis.js';
+import type { Repository } from './repository.js';
+import type { ModelParams } from './schemas/_common.js';
+import type { PricePeriod } from './schemas/catalog.js';
+import type { ChatMessage, VariableSpec } from './schemas/prompt.js';
+
+export const BUNDLE_SCHEMA_VERSION = 1;
+
+export interface BundlePrompt {
+  version: number;
+  status: string;
+  kind: 'text' | 'chat';
+  template?: string;
+  messages?: ChatMessage[];
+  /** Partials the prompt reaches (directly or through other partials), by name: the prompt is self-contained. */
+  partials: Record<string, string>;
+  variables: Record<string, VariableSpec>;
+  params: ModelParams;
+}
+
+export interface BundleFeature {
+  status: string;
+  team?: string;
+  prompts: string[];
+  model: string;
+  params: ModelParams;
+  fallbacks: string[];
+}
+
+export interface BundleModel {
+  provider: string;
+  name: string;
+  context_window: number;
+  max_output_tokens: number;
+  status: string;
+  pricing: PricePeriod[];
+}
+
+export interface BundleExperiment {
+  feature: string;
+  type: string;
+  hash_attribute: string;
+  hash_version: 2;
+  seed: string;
+  coverage: number;
+  variants: { name: string; weight: number; prompt?: string; model?: string; params?: ModelParams }[];
+  metrics: { name: string; kind: string; goal: string }[];
+}
+
+/** The content of a bundle: everything that determines its revision. */
+export interface Bundle {
+  schema_version: number;
+  environment: string;
+  prompts: Record<string, BundlePrompt>;
+  features: Record<string, BundleFeature>;
+  models: Record<string, BundleModel>;
+  providers: Record<string, { type: string; base_url?: string; api_key_env?: string }>;
+  experiments: Record<string, BundleExperiment>;
+}
+
+/** Metadata around a bundle; not part of the hash. */
+export interface Manifest {
+  schema_version: number;
+  revision: string;
+  environment: string;
+  source_commit?: string;
+  created_at?: string;
+}
+
+export interface CompiledBundle {
+  bundle: Bundle;
+  /** RFC 8785 canonical JSON of `bundle`; `revision` is its sha256. */
+  canonical: string;
+  revision: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface CompileOptions {
+  repo: Repository;
+  environment: string;
+}
+
+/** Compiles one environment's bundle. Deterministic: same content, same bytes, same revision. */
+export function compileBundle({ repo, environment }: CompileOptions): Result<CompiledBundle | undefined> {
+  const envConfig = repo.config.environments[environment];
+  if (!envConfig) {
+    return { value: undefined, diagnostics: [{ code: 'unknown-environment', severity: 'error', message: `unknown environment "${environment}"`, hint: didYouMean(environment, Object.keys(repo.config.environments)) ?? 'declare it in promptops.config.yaml' }] };
+  }
+  const diagnostics: Diagnostic[] = [];
+  const publish = new Set<string>(envConfig.publish);
+  const bundle: Bundle = { schema_version: BUNDLE_SCHEMA_VERSION, environment, prompts: {}, features: {}, models: {}, providers: {}, experiments: {} };
+
+  for (const prompt of repo.prompts.values()) {
+    if (!prompt.valid || !publish.has(prompt.data.status)) continue;
+    const analysis = analyzePrompt(repo, prompt);
+    if (hasErrors(analysis.diagnostics)) {
+      diagnostics.push(...analysis.diagnostics);
+      continue;
+    }
+    const { data } = prompt;
+    bundle.prompts[prompt.id] = {
+      version: data.version,
+      status: data.status,
+      kind: data.template !== undefined ? 'text' : 'chat',
+      ...(data.template !== undefined ? { template: data.template } : { messages: data.messages }),
+      partials: Object.fromEntries([...analysis.partials].sort().map((name) => [name, repo.partials.get(name)!.text])),
+      variables: data.variables ?? {},
+      params: data.model ?? {},
+    };
+  }
+
+  const useModel = (ref: string) => {
+    const model = repo.catalog.models[ref];
+    if (!model) return;
+    bundle.models[ref] = { provider: model.provider, name: model.name, context_window: model.context_window, max_output_tokens: model.max_output_tokens, status: model.status, pricing: model.pricing };
+    const provider = repo.catalog.providers[model.provider];
+    if (provider) bundle.providers[model.provider] = { type: provider.type, ...(provider.base_url ? { base_url: provider.base_url } : {}), ...(provider.api_key_env ? { api_key_env: provider.api_key_env } : {}) };
+  };
+
+  for (const feature of repo.features.values()) {
+    const assignment = feature.valid ? feature.data.environments[environment] : undefined;
+    if (!assignment) continue;
+    for (const id of feature.data.prompts) {
+      if (!bundle.prompts[id]) {
+        const status = repo.prompts.get(id)?.data.status;
+        diagnostics.push({ code: 'unpublished-prompt', severity: 'info', file: feature.file, message: `feature "${feature.id}" uses prompt "${id}"${status ? ` (status ${status})` : ''}, which ${environment} does not publish`, hint: `${environment} publishes: ${envConfig.publish.join(', ')}` });
+      }
+    }
+    bundle.features[feature.id] = {
+      status: feature.data.status,
+      ...(feature.data.team ? { team: feature.data.team } : {}),
+      prompts: feature.data.prompts.filter((id) => bundle.prompts[id]),
+      model: assignment.model,
+      params: assignment.params ?? {},
+      fallbacks: assignment.fallbacks ?? [],
+    };
+    for (const ref of [assignment.model, ...(assignment.fallbacks ?? [])]) useModel(ref);
+  }
+
+  for (const experiment of repo.experiments.values()) {
+    const { data } = experiment;
+    if (!experiment.valid || data.status !== 'running' || !bundle.features[data.feature]) continue;
+    bundle.experiments[experiment.id] = {
+      feature: data.feature,
+      type: data.type,
+      hash_attribute: data.hash_attribute ?? 'user_id',
+      hash_version: 2,
+      seed: data.seed ?? data.name,
+      coverage: data.coverage ?? 1,
+      variants: data.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.prompt ? { prompt: v.prompt } : {}), ...(v.model ? { model: v.model } : {}), ...(v.params ? { params: v.params } : {}) })),
+      metrics: (data.metrics ?? []).map((m) => ({ name: m.name, kind: m.kind, goal: m.goal ?? 'higher' })),
+    };
+    for (const v of data.variants) {
+      if (v.model) useModel(v.model);
+      if (v.prompt && !bundle.prompts[v.prompt]) {
+        diagnostics.push({ code: 'unpublished-prompt', severity: 'info', file: experiment.file, message: `experiment "${experiment.id}" variant "${v.name}" uses prompt "${v.prompt}", which ${environment} does not publish` });
+      }
+    }
+  }
+
+  const canonical = canonicalJson(bundle);
+  return { value: { bundle, canonical, revision: sha256Hex(canonical), diagnostics }, diagnostics };
+}
