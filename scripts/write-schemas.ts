@@ -1,11 +1,14 @@
-// Regenerates schemas/*.schema.json from src/core/schemas (the single source of truth).
+// Regenerates, from src/core/schemas (the single source of truth):
+//  - schemas/*.schema.json, the JSON Schemas editors and users read;
+//  - src/core/schemas/_validators.generated.js, the same schemas precompiled by ajv (standalone),
+//    so the CLI does not compile schemas at start-up.
+// A test fails when either drifts from the source.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCHEMAS, schemaDocument } from '../src/core/schemas/index.js';
+import { generateSchemaFiles } from '../src/core/schemas/generate.js';
 
 const root = join(import.meta.dirname, '..');
-for (const kind of Object.keys(SCHEMAS) as (keyof typeof SCHEMAS)[]) {
-  const path = join(root, 'schemas', SCHEMAS[kind].file);
-  writeFileSync(path, JSON.stringify(schemaDocument(kind), null, 2) + '\n');
+for (const [path, content] of Object.entries(generateSchemaFiles())) {
+  writeFileSync(join(root, path), content);
   console.log(`wrote ${path}`);
 }

@@ -16,7 +16,8 @@ export const VERSION = '0.1.0';
 
 const root = defineCommand({
   meta: { name: 'promptops', version: VERSION, description: 'GitOps for prompts and AI configuration' },
-  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, async () => ({ ...(await c.load()), meta: { name, description: c.description } })])),
+  // Only names and descriptions: rendering the top-level help must not import any command.
+  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, { meta: { name, description: c.description } }])),
 });
 
 /** Runs the CLI with injected argv and io; returns the exit code instead of exiting. */

@@ -3,7 +3,8 @@ import * as formatsModule from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
-import { SCHEMAS, schemaDocument } from './schemas/index.js';
+import type { SCHEMAS } from './schemas/index.js';
+import * as precompiled from './schemas/_validators.generated.js';
 import { MODEL_REF_PATTERN, PROMPT_ID_PATTERN, SLUG_PATTERN, VARIABLE_NAME_PATTERN, ENV_VAR_PATTERN } from './schemas/_common.js';
 import { locate, type SourceFile } from './source.js';
 
@@ -14,25 +15,17 @@ type Ajv = InstanceType<typeof Ajv2020>;
 
 type Kind = keyof typeof SCHEMAS;
 
-let ajv: Ajv | undefined;
-const validators = new Map<Kind, ValidateFunction>();
+const PRECOMPILED: Record<string, ValidateFunction> = precompiled as unknown as Record<string, ValidateFunction>;
 
 /** Strict for our own schemas; `strict: false` for schemas users write (variables, structured output), which may use any keyword. */
-export function createAjv({ strict = true }: { strict?: boolean } = {}): Ajv {
-  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true });
+export function createAjv({ strict = true, code }: { strict?: boolean; code?: { source: boolean; esm: boolean } } = {}): Ajv {
+  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true, ...(code ? { code } : {}) });
   addFormats(instance, ['date', 'date-time', 'uri', 'email']);
   return instance;
 }
 
-function validatorFor(kind: Kind): ValidateFunction {
-  let validate = validators.get(kind);
-  if (!validate) {
-    ajv ??= createAjv();
-    validate = ajv.compile(schemaDocument(kind)) as ValidateFunction;
-    validators.set(kind, validate);
-  }
-  return validate;
-}
+/** Validators precompiled by ajv from the same schemas (scripts/write-schemas.ts); no compile at start-up. */
+const validatorFor = (kind: Kind): ValidateFunction => PRECOMPILED[kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]!;
 
 /** Validates a parsed document against its kind's JSON Schema; errors point at file:line:col. */
 export function validateSchema(kind: Kind, value: unknown, source: SourceFile | undefined): Diagnostic[] {

@@ -1,29 +1,10 @@
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.js';
+import { didYouMean } from './diagnostics.js';
 import type { VariableSpec } from './schemas/prompt.js';
-import { createAjv, formatPath, pointerToPath } from './validate-schema.js';
-
-let ajv: ReturnType<typeof createAjv> | undefined;
-const compiled = new WeakMap<object, ValidateFunction>();
+import { createAjv } from './validate-schema.js';
 
 export const isRequired = (spec: VariableSpec): boolean => spec.required ?? spec.default === undefined;
-
-/** The JSON Schema of a prompt's input: declared variables only, required ones required. */
-export function variablesSchema(declared: Record<string, VariableSpec>): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(declared)) {
-    const { required: _required, default: _default, minLength, maxLength, ...schema } = spec;
-    // The declaration uses minLength/maxLength for strings and arrays alike; JSON Schema names them items for arrays.
-    const lengths = spec.type === 'array' ? { minItems: minLength, maxItems: maxLength } : { minLength, maxLength };
-    properties[name] = { ...schema, ...Object.fromEntries(Object.entries(lengths).filter(([, v]) => v !== undefined)) };
-  }
-  return {
-    type: 'object',
-    properties,
-    required: Object.entries(declared).filter(([, s]) => isRequired(s)).map(([n]) => n),
-    additionalProperties: false,
-  };
-}
 
 export interface CheckedVariables {
   /** Input with defaults applied and absent optional variables set to null (strict templates need every key). */
@@ -31,36 +12,89 @@ export interface CheckedVariables {
   diagnostics: Diagnostic[];
 }
 
-/** Checks render input against the declared variables: missing required and undeclared ones are errors. */
+/**
+ * Checks render input against the declared variables: missing required and undeclared ones are errors.
+ * The declaration subset is checked directly (compiling a validator per prompt would dominate validation
+ * of large repositories); nested `items`/`properties` schemas go to ajv, compiled once per distinct schema.
+ */
 export function checkVariables(declared: Record<string, VariableSpec> = {}, input: Record<string, unknown> = {}): CheckedVariables {
-  let validate = compiled.get(declared);
-  if (!validate) {
-    ajv ??= createAjv({ strict: false });
-    validate = ajv.compile(variablesSchema(declared)) as ValidateFunction;
-    compiled.set(declared, validate);
-  }
+  const diagnostics: Diagnostic[] = [];
   const value: Record<string, unknown> = {};
+  const fail = (name: string, message: string, hint?: string) =>
+    diagnostics.push({ code: 'invalid-variables', severity: 'error', path: [name], message, ...(hint ? { hint } : {}) });
+
   for (const [name, spec] of Object.entries(declared)) {
-    value[name] = Object.hasOwn(input, name) ? input[name] : spec.default !== undefined ? structuredClone(spec.default) : null;
+    if (Object.hasOwn(input, name)) {
+      value[name] = input[name];
+      const problem = checkValue(spec, input[name]);
+      if (problem) fail(name, `variable "${name}" ${problem}`);
+    } else if (spec.default !== undefined) {
+      value[name] = structuredClone(spec.default);
+    } else {
+      value[name] = null;
+      if (isRequired(spec)) fail(name, `missing required variable "${name}"${spec.description ? ` (${spec.description})` : ''}`, `pass "${name}" in --vars`);
+    }
   }
-  for (const name of Object.keys(input)) if (!Object.hasOwn(declared, name)) value[name] = input[name];
-  const candidate = Object.fromEntries(Object.entries(value).filter(([name]) => Object.hasOwn(input, name) || declared[name]?.default !== undefined));
-  if (validate(candidate)) return { value, diagnostics: [] };
-  return { value, diagnostics: (validate.errors ?? []).map((e) => variableDiagnostic(e, declared)) };
+  for (const name of Object.keys(input)) {
+    if (Object.hasOwn(declared, name)) continue;
+    fail(name, `variable "${name}" is not declared by the prompt`, didYouMean(name, Object.keys(declared)) ?? `declared variables: ${Object.keys(declared).join(', ') || 'none'}`);
+  }
+  return { value, diagnostics };
 }
 
-function variableDiagnostic(error: ErrorObject, declared: Record<string, VariableSpec>): Diagnostic {
-  const path = pointerToPath(error.instancePath);
-  const p = error.params as Record<string, unknown>;
-  const base = { code: 'invalid-variables', severity: 'error' as const, path };
-  if (error.keyword === 'required') {
-    const name = String(p.missingProperty);
-    const description = declared[name]?.description;
-    return { ...base, message: `missing required variable "${name}"${description ? ` (${description})` : ''}`, hint: `pass "${name}" in --vars` };
+const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+
+const TYPE_CHECKS: Record<VariableSpec['type'], (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => Number.isInteger(v),
+  boolean: (v) => typeof v === 'boolean',
+  array: (v) => Array.isArray(v),
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+};
+
+/** A message saying what is wrong with `v`, or undefined when it satisfies the declaration. */
+function checkValue(spec: VariableSpec, v: unknown): string | undefined {
+  if (!TYPE_CHECKS[spec.type](v)) return `must be ${spec.type === 'array' || spec.type === 'object' || spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got ${describe(v)}`;
+  if (spec.enum && !spec.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) return `must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`;
+  if (typeof v === 'string' || Array.isArray(v)) {
+    // JSON Schema counts string length in code points.
+    const length = typeof v === 'string' ? [...v].length : v.length;
+    const unit = typeof v === 'string' ? 'characters' : 'items';
+    if (spec.minLength !== undefined && length < spec.minLength) return `must have at least ${spec.minLength} ${unit}, got ${length}`;
+    if (spec.maxLength !== undefined && length > spec.maxLength) return `must have at most ${spec.maxLength} ${unit}, got ${length}`;
   }
-  if (error.keyword === 'additionalProperties') {
-    const name = String(p.additionalProperty);
-    return { ...base, message: `variable "${name}" is not declared by the prompt`, hint: `declared variables: ${Object.keys(declared).join(', ') || 'none'}` };
+  if (typeof v === 'string' && spec.pattern !== undefined && !regex(spec.pattern).test(v)) return `must match /${spec.pattern}/`;
+  if (typeof v === 'number') {
+    if (spec.minimum !== undefined && v < spec.minimum) return `must be >= ${spec.minimum}, got ${v}`;
+    if (spec.maximum !== undefined && v > spec.maximum) return `must be <= ${spec.maximum}, got ${v}`;
   }
-  return { ...base, message: `variable ${formatPath(path)} ${error.message ?? 'is invalid'}${error.keyword === 'enum' ? `: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` : ''}` };
+  if (spec.items !== undefined || spec.properties !== undefined) {
+    const validate = nested(spec.type === 'array' ? { type: 'array', items: spec.items } : { type: 'object', properties: spec.properties });
+    if (!validate(v)) {
+      const e = validate.errors?.[0];
+      return `${e?.instancePath ? `at ${e.instancePath} ` : ''}${e?.message ?? 'is invalid'}`;
+    }
+  }
+  return undefined;
+}
+
+const regexes = new Map<string, RegExp>();
+const regex = (pattern: string) => {
+  let re = regexes.get(pattern);
+  if (!re) regexes.set(pattern, (re = new RegExp(pattern, 'u')));
+  return re;
+};
+
+let ajv: ReturnType<typeof createAjv> | undefined;
+const nestedValidators = new Map<string, ValidateFunction>();
+function nested(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = nestedValidators.get(key);
+  if (!validate) {
+    // Users write these schemas, so any JSON Schema keyword is allowed.
+    ajv ??= createAjv({ strict: false });
+    nestedValidators.set(key, (validate = ajv.compile(schema) as ValidateFunction));
+  }
+  return validate;
 }
