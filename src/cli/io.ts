@@ -3,7 +3,10 @@ import pc from 'picocolors';
 /** Where a command writes; injectable so the CLI runs as a library and in tests. */
 export interface Io {
   cwd: string;
+  /** Writes a line to stdout (a newline is added when missing). */
   out: (text: string) => void;
+  /** Writes bytes to stdout exactly as given (canonical JSON whose hash must match). */
+  write: (text: string) => void;
   err: (text: string) => void;
   color: boolean;
   isTTY: boolean;
@@ -15,6 +18,7 @@ export function processIo(): Io {
   return {
     cwd: process.cwd(),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    write: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
     color: isTTY && !process.env.NO_COLOR && !process.env.CI,
     isTTY,

@@ -16,11 +16,17 @@ export interface TemplatePart {
 
 export interface PromptAnalysis {
   parts: TemplatePart[];
-  /** Variables read by the prompt or any partial it includes, with where they are first read. */
-  variables: Map<string, { file: string; line: number; col: number }>;
+  /** Variables read by the prompt or any partial it includes, with where they are first read (resolved lazily: positions cost a YAML re-parse). */
+  variables: Map<string, VariableUse>;
   /** Partials included directly or through other partials. */
   partials: Set<string>;
   diagnostics: Diagnostic[];
+}
+
+export interface VariableUse {
+  file: string;
+  /** Line:col in `file`. */
+  where: () => Location;
 }
 
 const partialCache = new WeakMap<PartialFile, TemplateAnalysis>();
@@ -49,23 +55,23 @@ export function analyzePrompt(repo: Repository, prompt: Entity<PromptFile>): Pro
     for (const problem of analysis.problems) {
       result.diagnostics.push({ code: problem.code, severity: 'error', file: prompt.file, ...toFile(problem), message: problem.message, hint: problem.hint });
     }
-    for (const [name, pos] of analysis.variables) if (!result.variables.has(name)) result.variables.set(name, { file: prompt.file, ...toFile(pos) });
-    for (const [name, pos] of analysis.partials) includePartial(repo, name, { file: prompt.file, ...toFile(pos) }, result, []);
+    for (const [name, pos] of analysis.variables) if (!result.variables.has(name)) result.variables.set(name, { file: prompt.file, where: () => toFile(pos) });
+    for (const [name, pos] of analysis.partials) includePartial(repo, name, { file: prompt.file, where: () => toFile(pos) }, result, []);
   }
   promptCache.set(prompt, result);
   return result;
 }
 
-function includePartial(repo: Repository, name: string, from: { file: string } & Location, result: PromptAnalysis, stack: string[]): void {
+function includePartial(repo: Repository, name: string, from: VariableUse, result: PromptAnalysis, stack: string[]): void {
   if (stack.includes(name)) {
-    result.diagnostics.push({ code: 'partial-cycle', severity: 'error', ...from, message: `partials include each other in a cycle: ${[...stack, name].join(' → ')}`, hint: 'break the cycle' });
+    result.diagnostics.push({ code: 'partial-cycle', severity: 'error', file: from.file, ...from.where(), message: `partials include each other in a cycle: ${[...stack, name].join(' → ')}`, hint: 'break the cycle' });
     return;
   }
   if (result.partials.has(name)) return;
   const partial = repo.partials.get(name);
   if (!partial) {
     result.diagnostics.push({
-      code: 'unknown-partial', severity: 'error', ...from,
+      code: 'unknown-partial', severity: 'error', file: from.file, ...from.where(),
       message: `partial "${name}" not found in prompts/_partials`,
       hint: didYouMean(name, repo.partials.keys()) ?? `create prompts/_partials/${name}.hbs`,
     });
@@ -73,8 +79,8 @@ function includePartial(repo: Repository, name: string, from: { file: string } &
   }
   result.partials.add(name);
   const analysis = analyzePartial(partial);
-  for (const [variable, pos] of analysis.variables) if (!result.variables.has(variable)) result.variables.set(variable, { file: partial.file, ...pos });
-  for (const [child, pos] of analysis.partials) includePartial(repo, child, { file: partial.file, ...pos }, result, [...stack, name]);
+  for (const [variable, pos] of analysis.variables) if (!result.variables.has(variable)) result.variables.set(variable, { file: partial.file, where: () => pos });
+  for (const [child, pos] of analysis.partials) includePartial(repo, child, { file: partial.file, where: () => pos }, result, [...stack, name]);
 }
 
 /** Maps a line:col inside a template scalar to line:col in the YAML file. */

@@ -5,8 +5,9 @@ import type { Diagnostic, Result } from './diagnostics.js';
 import { mergeCatalog, type Catalog } from './catalog/catalog.js';
 import { PROMPT_ID_PATTERN, SLUG_PATTERN } from './schemas/_common.js';
 import type { BudgetFile, CatalogFile, ExperimentFile, FeatureFile, FileKind, PromptFile, RepoConfig } from './schemas/index.js';
-import { DEFAULT_MAX_FILE_BYTES, readText, readYaml, type SourceFile } from './source.js';
-import { validateSchema } from './validate-schema.js';
+import { parseFiles, sourceOf, type FileJob } from './parse-files.js';
+import { parseFilesParallel } from './parse-parallel.js';
+import { DEFAULT_MAX_FILE_BYTES, readText, type SourceFile } from './source.js';
 
 export interface Entity<T> {
   id: string;
@@ -45,46 +46,32 @@ const YAML_EXT = /\.ya?ml$/;
 const idOf = (file: string, dir: string) => file.slice(dir.length + 1).replace(YAML_EXT, '');
 
 /** Loads and schema-validates every file of a config repository. Never throws on bad content. */
-export function loadRepository({ root }: LoadOptions): Result<Repository> {
+export async function loadRepository({ root }: LoadOptions): Promise<Result<Repository>> {
   const diagnostics: Diagnostic[] = [];
-  const configFile = existsSync(`${root}/${CONFIG_FILE}`) ? loadDocument<RepoConfig>(root, CONFIG_FILE, 'config', DEFAULT_MAX_FILE_BYTES, diagnostics) : undefined;
-  const config = configFile?.valid ? configFile.data : DEFAULT_CONFIG;
+  const [configFile] = existsSync(`${root}/${CONFIG_FILE}`) ? parseFiles(root, [{ file: CONFIG_FILE, kind: 'config' }], DEFAULT_MAX_FILE_BYTES) : [];
+  if (configFile) diagnostics.push(...configFile.diagnostics);
+  const config = configFile?.valid ? (configFile.value as RepoConfig) : DEFAULT_CONFIG;
   const maxBytes = config.limits?.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES;
 
-  const catalogFile = existsSync(`${root}/${CATALOG_FILE}`) ? loadDocument<CatalogFile>(root, CATALOG_FILE, 'catalog', maxBytes, diagnostics) : undefined;
-  const repo: Repository = {
-    root,
-    config,
-    configSource: configFile?.source,
-    catalog: mergeCatalog(catalogFile?.valid ? catalogFile.data : undefined),
-    catalogSource: catalogFile?.source,
-    prompts: new Map(),
-    partials: new Map(),
-    features: new Map(),
-    budgets: new Map(),
-    experiments: new Map(),
-  };
-
-  const files = globSync(['prompts/**/*.{yaml,yml,hbs}', 'features/*.{yaml,yml}', 'budgets/*.{yaml,yml}', 'experiments/*.{yaml,yml}'], {
-    cwd: root,
-    dot: false,
-  }).sort();
-
+  const files = globSync(['prompts/**/*.{yaml,yml,hbs}', 'features/*.{yaml,yml}', 'budgets/*.{yaml,yml}', 'experiments/*.{yaml,yml}'], { cwd: root, dot: false }).sort();
+  const partials = new Map<string, PartialFile>();
+  const jobs: (FileJob & { id: string })[] = [];
+  let catalogJob: FileJob | undefined;
   for (const file of files) {
     const base = file.slice(file.lastIndexOf('/') + 1);
     if (file.startsWith(`${PARTIALS_DIR}/`) && file.endsWith('.hbs')) {
       const { text, diagnostics: d } = readText({ root, file, maxBytes });
       diagnostics.push(...d);
       const name = file.slice(PARTIALS_DIR.length + 1, -'.hbs'.length);
-      if (text !== undefined) repo.partials.set(name, { name, file, text });
+      if (text !== undefined) partials.set(name, { name, file, text });
       continue;
     }
+    if (file === CATALOG_FILE) catalogJob = { file, kind: 'catalog' };
     if (base.startsWith('_') || file.endsWith('.hbs') || file.includes('/_')) continue;
-    const [dir] = file.split('/') as [string];
-    const kind = ({ prompts: 'prompt', features: 'feature', budgets: 'budget', experiments: 'experiment' } as const)[dir as 'prompts'];
+    const dir = file.slice(0, file.indexOf('/')) as 'prompts' | 'features' | 'budgets' | 'experiments';
+    const kind = DIR_KINDS[dir];
     const id = idOf(file, dir);
-    const pattern = kind === 'prompt' ? PROMPT_ID_PATTERN : SLUG_PATTERN;
-    if (!new RegExp(pattern).test(id)) {
+    if (!new RegExp(kind === 'prompt' ? PROMPT_ID_PATTERN : SLUG_PATTERN).test(id)) {
       diagnostics.push({
         code: 'invalid-id', severity: 'error', file, line: 1, col: 1,
         message: `"${id}" is not a valid ${kind} id`,
@@ -92,9 +79,30 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
       });
       continue;
     }
-    const entity = loadDocument(root, file, kind, maxBytes, diagnostics);
-    if (!entity) continue;
-    const map = { prompt: repo.prompts, feature: repo.features, budget: repo.budgets, experiment: repo.experiments }[kind] as Map<string, Entity<unknown>>;
+    jobs.push({ file, kind, id });
+  }
+
+  const parsed = await parseFilesParallel(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes);
+  const catalogFile = catalogJob ? parsed.shift() : undefined;
+  if (catalogFile) diagnostics.push(...catalogFile.diagnostics);
+  const repo: Repository = {
+    root,
+    config,
+    configSource: configFile && sourceOf(configFile),
+    catalog: mergeCatalog(catalogFile?.valid ? (catalogFile.value as CatalogFile) : undefined),
+    catalogSource: catalogFile && sourceOf(catalogFile),
+    prompts: new Map(),
+    partials,
+    features: new Map(),
+    budgets: new Map(),
+    experiments: new Map(),
+  };
+  const maps = { prompt: repo.prompts, feature: repo.features, budget: repo.budgets, experiment: repo.experiments } as Record<FileKind, Map<string, Entity<unknown>>>;
+
+  for (const [i, result] of parsed.entries()) {
+    const { id, kind, file } = jobs[i]!;
+    diagnostics.push(...result.diagnostics);
+    const map = maps[kind];
     const existing = map.get(id);
     if (existing) {
       diagnostics.push({
@@ -104,7 +112,17 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
       });
       continue;
     }
-    map.set(id, { ...entity, id });
+    map.set(id, {
+      id,
+      file,
+      // A file that does not parse still exists: references to it resolve, its content is not checked.
+      data: result.value ?? {},
+      valid: result.valid,
+      // Positions are rebuilt only when a check has something to report about this file.
+      get source() {
+        return sourceOf(result);
+      },
+    });
   }
 
   if (repo.prompts.size === 0 && repo.features.size === 0) {
@@ -117,11 +135,4 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
   return { value: repo, diagnostics };
 }
 
-function loadDocument<T>(root: string, file: string, kind: FileKind, maxBytes: number, diagnostics: Diagnostic[]): Entity<T> | undefined {
-  const parsed = readYaml({ root, file, maxBytes });
-  diagnostics.push(...parsed.diagnostics);
-  if (parsed.diagnostics.length > 0 || parsed.value === undefined) return undefined;
-  const schemaDiagnostics = validateSchema(kind, parsed.value, parsed.source);
-  diagnostics.push(...schemaDiagnostics);
-  return { id: '', file, source: parsed.source, data: parsed.value as T, valid: schemaDiagnostics.length === 0 };
-}
+const DIR_KINDS = { prompts: 'prompt', features: 'feature', budgets: 'budget', experiments: 'experiment' } as const;

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -100,24 +100,12 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     });
   }
   if (diagnostics.length > 0) return { source, diagnostics };
-  visit(doc, {
-    Pair(_, pair: Pair) {
-      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
-        diagnostics.push({
-          code: 'forbidden-key', severity: 'error', file,
-          ...pos(at(pair.key.range?.[0] ?? 0)),
-          message: `key "${String(pair.key.value)}" is not allowed`,
-          hint: 'keys that name JavaScript prototypes are refused to prevent prototype pollution; rename it',
-        });
-      }
-    },
-  });
-  if (diagnostics.length > 0) return { source, diagnostics };
   if (doc.contents === null) {
     return { source, diagnostics: [{ code: 'empty-file', severity: 'error', file, line: 1, col: 1, message: 'file is empty', hint: 'add content or delete the file' }] };
   }
+  let value: unknown;
   try {
-    return { source, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), diagnostics };
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     return {
       source,
@@ -128,6 +116,28 @@ export function parseYaml(file: string, text: string): ParsedYaml {
       }],
     };
   }
+  for (const path of forbiddenKeyPaths(value)) {
+    diagnostics.push({
+      code: 'forbidden-key', severity: 'error', file,
+      ...locate(source, path, { key: true }),
+      path,
+      message: `key "${String(path[path.length - 1])}" is not allowed`,
+      hint: 'keys that name JavaScript prototypes are refused to prevent prototype pollution; rename it',
+    });
+  }
+  return diagnostics.length > 0 ? { source, diagnostics } : { source, value, diagnostics };
+}
+
+/** Paths of keys such as `__proto__` anywhere in a parsed value (walking the value is cheaper than the YAML tree). */
+function forbiddenKeyPaths(value: unknown, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (Array.isArray(value)) value.forEach((item, i) => forbiddenKeyPaths(item, [...path, i], out));
+  else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) out.push([...path, key]);
+      else forbiddenKeyPaths((value as Record<string, unknown>)[key], [...path, key], out);
+    }
+  }
+  return out;
 }
 
 const firstLine = (message: string) => message.split('\n')[0]!.trim();

@@ -1,8 +1,9 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
+import { globSync } from 'tinyglobby';
 import { onTestFinished } from 'vitest';
 import type { Io } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run.js';
@@ -45,6 +46,12 @@ export function writeTree(dir: string, tree: Tree, options: WriteOptions = {}): 
 /** Writes a tree into a fresh temp dir (cleaned up after the test). */
 export function repo(tree: Tree, options?: WriteOptions): string {
   return writeTree(tempDir(), tree, options);
+}
+
+/** The files of the example repository as an inline tree (raw bytes, keyed by POSIX path). */
+export function exampleTree(): Tree {
+  const files = globSync(EXAMPLE_ENTRIES.map((e) => (e.includes('.') ? e : `${e}/**`)), { cwd: EXAMPLE_ROOT, dot: false });
+  return Object.fromEntries(files.sort().map((file) => [file, readFileSync(join(EXAMPLE_ROOT, file))]));
 }
 
 /** A copy of the example repository in a fresh temp dir, so tests may modify it. */
@@ -118,9 +125,10 @@ export interface RunResult {
 export async function run(argv: string[], { cwd = EXAMPLE_ROOT }: { cwd?: string } = {}): Promise<RunResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: Io = { cwd, out: (t) => out.push(t), err: (t) => err.push(t), color: false, isTTY: false, env: {} };
+  const line = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  const io: Io = { cwd, out: (t) => out.push(line(t)), write: (t) => out.push(t), err: (t) => err.push(line(t)), color: false, isTTY: false, env: {} };
   const code = await runCli(argv, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 /** Turns `dir` into a git repository with a local identity, no signing, and one commit of its content. */

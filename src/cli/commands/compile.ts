@@ -20,7 +20,7 @@ export default defineCommand({
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
-    const { repo, diagnostics } = validateRepository({ root });
+    const { repo, diagnostics } = await validateRepository({ root });
     const environments = args.env ? [args.env] : Object.keys(repo.config.environments);
     if (args.env && !repo.config.environments[args.env]) {
       throw usageError(`promptops compile: unknown environment "${args.env}" (known: ${Object.keys(repo.config.environments).join(', ')})`);
@@ -57,7 +57,7 @@ export default defineCommand({
     }
 
     if (args.print) {
-      io.out(results[0]!.canonical);
+      io.write(results[0]!.canonical);
       return;
     }
     const notes = all.filter((d) => d.severity !== 'error');

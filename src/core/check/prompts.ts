@@ -24,13 +24,15 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
   for (const [name, where] of analysis.variables) {
     if (Object.hasOwn(declared, name)) continue;
     ctx.diagnostics.push({
-      code: 'undeclared-variable', severity: 'error', ...where,
+      code: 'undeclared-variable', severity: 'error', file: where.file, ...where.where(),
       message: `variable "${name}" is used ${where.file === prompt.file ? 'in the template' : `by partial ${where.file}`} but not declared`,
       hint: didYouMean(name, Object.keys(declared)) ?? `declare it under "variables:" in ${prompt.file}`,
     });
   }
+  // A template that does not parse reads nothing we can see; "unused" would be noise on top of the real error.
+  const parsed = analysis.parts.every((p) => p.analysis.ast);
   for (const name of Object.keys(declared)) {
-    if (!analysis.variables.has(name)) {
+    if (parsed && !analysis.variables.has(name)) {
       report(ctx, prompt, ['variables', name], { code: 'unused-variable', severity: 'warning', key: true, message: `variable "${name}" is declared but never used`, hint: 'use it in the template or remove the declaration' });
     }
   }
