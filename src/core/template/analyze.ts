@@ -12,7 +12,7 @@ export interface TemplatePos {
 }
 
 export interface TemplateProblem extends TemplatePos {
-  code: 'template-syntax' | 'unknown-helper' | 'partial-escape' | 'dynamic-partial' | 'unsupported-syntax';
+  code: 'template-syntax' | 'unknown-helper' | 'partial-escape' | 'dynamic-partial' | 'unsupported-syntax' | 'prototype-access';
   message: string;
   hint?: string;
 }
@@ -25,6 +25,9 @@ export interface TemplateAnalysis {
   problems: TemplateProblem[];
   ast?: hbs.AST.Program;
 }
+
+/** Handlebars already denies prototype access at run time (rendering an empty string); reject it up front instead. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
 const at = (node: Node): TemplatePos => ({ line: node.loc?.start.line ?? 1, col: (node.loc?.start.column ?? 0) + 1 });
 
@@ -114,6 +117,11 @@ class Walker {
   }
 
   private path(p: hbs.AST.PathExpression, depth: number, blockParams: Set<string>): void {
+    const forbidden = p.parts.find((part) => FORBIDDEN_SEGMENTS.has(part));
+    if (forbidden) {
+      this.problem(p, 'prototype-access', `"${p.original}" reaches into JavaScript internals ("${forbidden}")`, 'templates may only read the variables passed to them');
+      return;
+    }
     if (p.data) {
       // @root.x reads a prompt variable from any depth; @index, @key, @first are loop data.
       if (p.parts[0] === 'root' && p.parts[1]) this.variable(p.parts[1], p);
