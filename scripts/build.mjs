@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 const result = await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', 'parse-worker': 'src/core/parse-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

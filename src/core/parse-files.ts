@@ -8,7 +8,7 @@ export interface FileJob {
   kind: FileKind;
 }
 
-/** What loading one YAML file yields; plain data, so it can cross a worker boundary. */
+/** What loading one YAML file yields. */
 export interface ParsedFile {
   file: string;
   kind: FileKind;
@@ -16,7 +16,6 @@ export interface ParsedFile {
   value?: unknown;
   valid: boolean;
   diagnostics: Diagnostic[];
-  /** Present when parsed in this thread; otherwise rebuilt from `text` on demand. */
   source?: SourceFile;
 }
 
@@ -32,7 +31,7 @@ export function parseFiles(root: string, jobs: FileJob[], maxBytes: number): Par
   });
 }
 
-/** The positioned source of a parsed file, re-parsing its text when it was parsed in a worker. */
+/** The positioned source of a parsed file. */
 export function sourceOf(parsed: ParsedFile): SourceFile | undefined {
   if (!parsed.source && parsed.text !== undefined) parsed.source = parseYaml(parsed.file, parsed.text).source;
   return parsed.source;

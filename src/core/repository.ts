@@ -6,7 +6,6 @@ import { mergeCatalog, type Catalog } from './catalog/catalog.js';
 import { PROMPT_ID_PATTERN, SLUG_PATTERN } from './schemas/_common.js';
 import type { BudgetFile, CatalogFile, ExperimentFile, FeatureFile, FileKind, PromptFile, RepoConfig } from './schemas/index.js';
 import { parseFiles, sourceOf, type FileJob } from './parse-files.js';
-import { parseFilesParallel } from './parse-parallel.js';
 import { DEFAULT_MAX_FILE_BYTES, readText, type SourceFile } from './source.js';
 
 export interface Entity<T> {
@@ -82,7 +81,7 @@ export async function loadRepository({ root }: LoadOptions): Promise<Result<Repo
     jobs.push({ file, kind, id });
   }
 
-  const parsed = await parseFilesParallel(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes);
+  const parsed = parseFiles(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes);
   const catalogFile = catalogJob ? parsed.shift() : undefined;
   if (catalogFile) diagnostics.push(...catalogFile.diagnostics);
   const repo: Repository = {

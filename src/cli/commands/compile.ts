@@ -15,6 +15,7 @@ export default defineCommand({
     env: { type: 'string', description: 'Environment to compile (default: every environment)', valueHint: 'name' },
     out: { type: 'string', description: 'Directory to write <env>.bundle.json and <env>.manifest.json to', valueHint: 'dir' },
     print: { type: 'boolean', description: 'Print the canonical bundle JSON of --env to stdout' },
+    verbose: { type: 'boolean', description: 'Also list informational notes (prompts left out of a bundle by status)' },
   },
   async run({ args, data }) {
     const io = data as Io;
@@ -65,8 +66,11 @@ export default defineCommand({
       io.out(JSON.stringify({ version: 1, bundles: results.map(({ canonical: _c, ...r }) => r), diagnostics: notes }, null, 2));
       return;
     }
-    printDiagnostics(io, root, notes, format);
+    // Prompts an environment leaves out by status are expected; list them only on request.
+    const infos = notes.filter((d) => d.severity === 'info');
+    printDiagnostics(io, root, args.verbose ? notes : notes.filter((d) => d.severity !== 'info'), format);
     if (format === 'github') return;
+    if (infos.length > 0 && !args.verbose) io.out(colors(io).dim(`${infos.length} prompt reference${infos.length === 1 ? '' : 's'} left out of bundles by status (--verbose lists them)`));
     const c = colors(io);
     io.out(c.bold('environment   revision       prompts  features  experiments  size'));
     for (const r of results) {

@@ -2,6 +2,7 @@ import { didYouMean } from '../diagnostics.js';
 import { analyzePrompt } from '../prompt-analysis.js';
 import type { Entity } from '../repository.js';
 import type { PromptFile } from '../schemas/prompt.js';
+import { KNOWN_HELPERS } from '../template/helpers.js';
 import { checkVariables } from '../variables.js';
 import { report, type CheckContext } from './_context.js';
 
@@ -32,6 +33,10 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
   // A template that does not parse reads nothing we can see; "unused" would be noise on top of the real error.
   const parsed = analysis.parts.every((p) => p.analysis.ast);
   for (const name of Object.keys(declared)) {
+    if (KNOWN_HELPERS.has(name)) {
+      report(ctx, prompt, ['variables', name], { code: 'variable-helper-name', key: true, message: `variable "${name}" has the name of a template helper, so {{${name}}} would call the helper`, hint: 'rename the variable' });
+      continue;
+    }
     if (parsed && !analysis.variables.has(name)) {
       report(ctx, prompt, ['variables', name], { code: 'unused-variable', severity: 'warning', key: true, message: `variable "${name}" is declared but never used`, hint: 'use it in the template or remove the declaration' });
     }
