@@ -286,3 +286,24 @@ describe('validate: output formats', () => {
     expect(result.code).toBe(1);
   });
 });
+
+describe('validate: parse cache', () => {
+  it('reuses results of unchanged files and re-reads changed ones', async () => {
+    const { existsSync, writeFileSync } = await import('node:fs');
+    const root = repo(minimalRepo());
+    const first = await run(['validate', '--root', root]);
+    expect(first.code).toBe(0);
+    expect(existsSync(`${root}/.promptops/cache/parse.json`)).toBe(true);
+    // A cached, unchanged repository gives the same result.
+    expect((await run(['validate', '--root', root])).stdout).toContain('✔ valid');
+    // A change to a file's bytes misses the cache: the new error is found at its position.
+    writeFileSync(`${root}/prompts/greet.yaml`, PROMPT_YAML.replace('status: approved', 'status: aproved'));
+    const changed = await run(['validate', '--root', root]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('prompts/greet.yaml:3:9 error [schema]');
+    // Cached diagnostics keep their positions and code frame.
+    const again = await run(['validate', '--root', root]);
+    expect(again.stderr).toBe(changed.stderr);
+    expect((await run(['validate', '--root', root, '--no-cache'])).stderr).toBe(changed.stderr);
+  });
+});

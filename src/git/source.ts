@@ -1,10 +1,13 @@
 import { simpleGit } from 'simple-git';
+import { CATALOG_FILE, CONFIG_FILE } from '../core/defaults.js';
+
+const CONTENT_PATHS = ['prompts', 'features', 'budgets', 'experiments', CONFIG_FILE, CATALOG_FILE];
 
 export interface SourceInfo {
   commit?: string;
   /** Committer date of `commit` (ISO 8601). */
   committedAt?: string;
-  /** Uncommitted changes under the repository. */
+  /** Uncommitted changes to the configuration the bundle is compiled from. */
   dirty: boolean;
 }
 
@@ -15,7 +18,8 @@ export async function sourceInfo(root: string): Promise<SourceInfo> {
     if (!(await git.checkIsRepo())) return { dirty: true };
     const out = await git.raw(['log', '-1', '--format=%H %cI']);
     const [commit, committedAt] = out.trim().split(' ');
-    const status = await git.status(['--porcelain', '--', '.']);
+    // Only the files a bundle is compiled from count; tool state such as .promptops/ does not.
+    const status = await git.status(['--porcelain', '--', ...CONTENT_PATHS]);
     return { commit: commit || undefined, committedAt: committedAt || undefined, dirty: !status.isClean() };
   } catch {
     return { dirty: true };
