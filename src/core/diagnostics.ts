@@ -41,17 +41,6 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   );
 }
 
-/** Thrown by the throwing variants of library functions; carries the diagnostics that caused it. */
-export class DiagnosticsError extends Error {
-  constructor(
-    message: string,
-    readonly diagnostics: Diagnostic[],
-  ) {
-    super(message);
-    this.name = 'DiagnosticsError';
-  }
-}
-
 /** Closest candidate by edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;

@@ -77,13 +77,6 @@ export interface ParsedYaml {
   diagnostics: Diagnostic[];
 }
 
-/** Reads and parses a YAML file keeping positions; never throws on bad input. */
-export function readYaml(options: ReadOptions): ParsedYaml {
-  const { text, diagnostics } = readText(options);
-  if (text === undefined) return { diagnostics };
-  return parseYaml(options.file, text);
-}
-
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });

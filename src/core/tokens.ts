@@ -19,22 +19,10 @@ export function encoder(encoding: Encoding): Tiktoken {
   return enc;
 }
 
-export interface TokenCount {
-  tokens: number;
-  encoding: Encoding;
-  /** True when the model's vendor tokenizer is not tiktoken's, so the figure is an estimate. */
-  estimate: boolean;
-}
-
 /** Tokenizer of a model: the catalog's, else o200k_base as an estimate for other vendors. */
 export function encodingFor(model: Pick<Model, 'tokenizer' | 'provider'> | undefined): { encoding: Encoding; estimate: boolean } {
   if (model?.tokenizer) return { encoding: model.tokenizer, estimate: false };
   return { encoding: 'o200k_base', estimate: true };
-}
-
-export function countTokens(text: string, model?: Pick<Model, 'tokenizer' | 'provider'>): TokenCount {
-  const { encoding, estimate } = encodingFor(model);
-  return { tokens: encoder(encoding).encode_ordinary(text).length, encoding, estimate };
 }
 
 /** OpenAI's chat accounting: every message costs 3 tokens of framing (+1 with a name) and the reply is primed with 3. */

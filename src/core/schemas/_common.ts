@@ -20,8 +20,6 @@ export const Owners = Type.Array(Type.String({ minLength: 1 }), {
   uniqueItems: true,
 });
 
-export const Strict = { additionalProperties: false } as const;
-
 /** Object with no unknown keys: typos are errors, not silently ignored settings. */
 export function StrictObject<T extends Record<string, TSchema>>(properties: T, description: string) {
   return Type.Object(properties, { additionalProperties: false, description });
