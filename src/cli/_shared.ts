@@ -11,11 +11,7 @@ export const commonArgs = {
   root: { type: 'string', description: 'Repository root (default: current directory)', valueHint: 'dir' },
   json: { type: 'boolean', description: 'Machine-readable JSON output' },
   format: { type: 'enum', options: ['human', 'json', 'github'], description: 'Output format: human, json, or github (workflow annotations)' },
-  cache: { type: 'boolean', default: true, description: 'Reuse parse results of unchanged files from .promptops/cache (--no-cache parses everything)' },
 } satisfies ArgsDef;
-
-/** Where parse results are cached, unless --no-cache. */
-export const parseCacheFile = (root: string, args: { cache?: boolean }): string | undefined => (args.cache === false ? undefined : join(root, '.promptops', 'cache', 'parse.json'));
 
 export function resolveRoot(io: Io, root: string | undefined): string {
   const dir = root ? resolve(io.cwd, root) : io.cwd;

@@ -1,8 +1,7 @@
 import type { Diagnostic } from './diagnostics.js';
-import type { ParseCache } from './parse-cache.js';
 import type { FileKind } from './schemas/index.js';
-import { parseYaml, readText, type SourceFile } from './source.js';
-import { validateSchema } from './validate-schema.js';
+import { parseYaml, parseYamlValue, readText, type SourceFile } from './source.js';
+import { validateSchema, validatorFor } from './validate-schema.js';
 
 export interface FileJob {
   file: string;
@@ -20,30 +19,26 @@ export interface ParsedFile {
   source?: SourceFile;
 }
 
-/**
- * Reads, parses and schema-validates files (diagnostics located at file:line:col). With a cache,
- * a file whose exact text was parsed before is not parsed again: YAML parsing dominates loading.
- */
-export function parseFiles(root: string, jobs: FileJob[], maxBytes: number, cache?: ParseCache): ParsedFile[] {
+/** Reads, parses and schema-validates files (diagnostics located at file:line:col). */
+export function parseFiles(root: string, jobs: FileJob[], maxBytes: number): ParsedFile[] {
   return jobs.map(({ file, kind }) => {
     const { text, diagnostics: readDiagnostics } = readText({ root, file, maxBytes });
     if (text === undefined) return { file, kind, valid: false, diagnostics: readDiagnostics };
-    const cached = cache?.get(kind, text);
-    if (cached) return { file, kind, text, ...cached, diagnostics: cached.diagnostics.map((d) => ({ ...d, file })) };
-    const parsed = parseYaml(file, text);
-    let result: ParsedFile;
-    if (parsed.diagnostics.length > 0 || parsed.value === undefined) {
-      result = { file, kind, text, source: parsed.source, valid: false, diagnostics: parsed.diagnostics };
-    } else {
-      const diagnostics = validateSchema(kind, parsed.value, parsed.source);
-      result = { file, kind, text, source: parsed.source, value: parsed.value, valid: diagnostics.length === 0, diagnostics };
+    const fast = parseYamlValue(text);
+    if (fast !== undefined && validatorFor(kind)(fast)) {
+      // Valid files never need positions; a tree is built only if a later check reports on the file.
+      return { file, kind, text, value: fast, valid: true, diagnostics: [] };
     }
-    cache?.set(kind, text, { value: result.value, valid: result.valid, diagnostics: result.diagnostics });
-    return result;
+    const parsed = parseYaml(file, text);
+    if (parsed.diagnostics.length > 0 || parsed.value === undefined) {
+      return { file, kind, text, source: parsed.source, valid: false, diagnostics: parsed.diagnostics };
+    }
+    const diagnostics = validateSchema(kind, parsed.value, parsed.source);
+    return { file, kind, text, source: parsed.source, value: parsed.value, valid: diagnostics.length === 0, diagnostics };
   });
 }
 
-/** The positioned source of a parsed file, parsed again on demand when it came from the cache. */
+/** The positioned source of a parsed file, built on demand for files that took the fast path. */
 export function sourceOf(parsed: ParsedFile): SourceFile | undefined {
   if (!parsed.source && parsed.text !== undefined) parsed.source = parseYaml(parsed.file, parsed.text).source;
   return parsed.source;

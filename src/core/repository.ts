@@ -5,7 +5,6 @@ import type { Diagnostic, Result } from './diagnostics.js';
 import { mergeCatalog, type Catalog } from './catalog/catalog.js';
 import { PROMPT_ID_PATTERN, SLUG_PATTERN } from './schemas/_common.js';
 import type { BudgetFile, CatalogFile, ExperimentFile, FeatureFile, FileKind, PromptFile, RepoConfig } from './schemas/index.js';
-import { openParseCache } from './parse-cache.js';
 import { parseFiles, sourceOf, type FileJob } from './parse-files.js';
 import { DEFAULT_MAX_FILE_BYTES, readText, type SourceFile } from './source.js';
 
@@ -40,15 +39,13 @@ export interface Repository {
 
 export interface LoadOptions {
   root: string;
-  /** Parse cache file (e.g. `.promptops/cache/parse.json`); absent: every file is parsed. */
-  cacheFile?: string;
 }
 
 const YAML_EXT = /\.ya?ml$/;
 const idOf = (file: string, dir: string) => file.slice(dir.length + 1).replace(YAML_EXT, '');
 
 /** Loads and schema-validates every file of a config repository. Never throws on bad content. */
-export async function loadRepository({ root, cacheFile }: LoadOptions): Promise<Result<Repository>> {
+export async function loadRepository({ root }: LoadOptions): Promise<Result<Repository>> {
   const diagnostics: Diagnostic[] = [];
   const [configFile] = existsSync(`${root}/${CONFIG_FILE}`) ? parseFiles(root, [{ file: CONFIG_FILE, kind: 'config' }], DEFAULT_MAX_FILE_BYTES) : [];
   if (configFile) diagnostics.push(...configFile.diagnostics);
@@ -84,9 +81,7 @@ export async function loadRepository({ root, cacheFile }: LoadOptions): Promise<
     jobs.push({ file, kind, id });
   }
 
-  const cache = cacheFile ? openParseCache(cacheFile) : undefined;
-  const parsed = parseFiles(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes, cache);
-  cache?.save();
+  const parsed = parseFiles(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes);
   const catalogFile = catalogJob ? parsed.shift() : undefined;
   if (catalogFile) diagnostics.push(...catalogFile.diagnostics);
   const repo: Repository = {

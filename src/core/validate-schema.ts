@@ -25,7 +25,7 @@ export function createAjv({ strict = true, code }: { strict?: boolean; code?: { 
 }
 
 /** Validators precompiled by ajv from the same schemas (scripts/write-schemas.ts); no compile at start-up. */
-const validatorFor = (kind: Kind): ValidateFunction => PRECOMPILED[kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]!;
+export const validatorFor = (kind: Kind): ValidateFunction => PRECOMPILED[kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]!;
 
 /** Validates a parsed document against its kind's JSON Schema; errors point at file:line:col. */
 export function validateSchema(kind: Kind, value: unknown, source: SourceFile | undefined): Diagnostic[] {

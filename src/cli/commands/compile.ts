@@ -5,7 +5,7 @@ import { validateRepository } from '../../core/check/index.js';
 import { BUNDLE_SCHEMA_VERSION, compileBundle, type Manifest } from '../../core/compile.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { sourceInfo } from '../../git/source.js';
-import { commonArgs, outputFormat, parseCacheFile, printDiagnostics, resolveRoot, summary } from '../_shared.js';
+import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 
@@ -21,7 +21,7 @@ export default defineCommand({
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
-    const { repo, diagnostics } = await validateRepository({ root, cacheFile: parseCacheFile(root, args) });
+    const { repo, diagnostics } = await validateRepository({ root });
     const environments = args.env ? [args.env] : Object.keys(repo.config.environments);
     if (args.env && !repo.config.environments[args.env]) {
       throw usageError(`promptops compile: unknown environment "${args.env}" (known: ${Object.keys(repo.config.environments).join(', ')})`);

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { validateRepository } from '../../core/check/index.js';
 import { estimateCall } from '../../core/estimate.js';
 import { renderPrompt } from '../../core/render.js';
-import { commonArgs, outputFormat, parseCacheFile, printDiagnostics, resolveRoot } from '../_shared.js';
+import { commonArgs, outputFormat, printDiagnostics, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 
@@ -17,14 +17,13 @@ export default defineCommand({
     feature: { type: 'string', description: 'Feature whose assignment applies (default: the first feature using the prompt)', valueHint: 'name' },
     root: commonArgs.root,
     json: commonArgs.json,
-    cache: commonArgs.cache,
   },
   async run({ args, data }) {
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
     const vars = parseVars(io, args.vars);
-    const { repo } = await validateRepository({ root, cacheFile: parseCacheFile(root, args) });
+    const { repo } = await validateRepository({ root });
     const result = renderPrompt({ repo, prompt: args.prompt, vars, environment: args.env, feature: args.feature });
     if (!result.value) {
       printDiagnostics(io, root, result.diagnostics, format);

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { hasErrors } from '../../core/diagnostics.js';
 import { validateRepository } from '../../core/check/index.js';
-import { commonArgs, outputFormat, parseCacheFile, printDiagnostics, resolveRoot, summary } from '../_shared.js';
+import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
 import { EXIT, ExitError } from '../errors.js';
 import type { Io } from '../io.js';
 
@@ -15,7 +15,7 @@ export default defineCommand({
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
     const started = performance.now();
-    const { diagnostics, counts } = await validateRepository({ root, cacheFile: parseCacheFile(root, args) });
+    const { diagnostics, counts } = await validateRepository({ root });
     const ms = Math.round(performance.now() - started);
     printDiagnostics(io, root, diagnostics, format, { counts });
     if (format === 'human') {

@@ -8,8 +8,6 @@ import { checkPrompt } from './prompts.js';
 
 export interface ValidateOptions {
   root: string;
-  /** Parse cache file; see LoadOptions. */
-  cacheFile?: string;
   /** YYYY-MM-DD used for deprecation and price-period checks; defaults to today (UTC). */
   today?: string;
 }
