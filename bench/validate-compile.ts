@@ -22,9 +22,9 @@ function baseline(): number {
   return ms(start);
 }
 
-async function validateAndCompile(): Promise<{ ms: number; errors: number; bundles: number }> {
+function validateAndCompile(): { ms: number; errors: number; bundles: number } {
   const start = performance.now();
-  const { repo, diagnostics } = await validateRepository({ root });
+  const { repo, diagnostics } = validateRepository({ root });
   let bundles = 0;
   for (const environment of Object.keys(repo.config.environments)) if (compileBundle({ repo, environment }).value) bundles++;
   return { ms: ms(start), errors: diagnostics.filter((d) => d.severity === 'error').length, bundles };
@@ -32,10 +32,10 @@ async function validateAndCompile(): Promise<{ ms: number; errors: number; bundl
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runs = 5;
-const first = await validateAndCompile();
+const first = validateAndCompile();
 if (first.errors > 0 || first.bundles !== 3) throw new Error(`generated repository did not validate: ${first.errors} errors`);
 const warm: number[] = [];
-for (let i = 0; i < runs; i++) warm.push((await validateAndCompile()).ms);
+for (let i = 0; i < runs; i++) warm.push(validateAndCompile().ms);
 const base = Array.from({ length: runs }, baseline);
 
 // End to end through the bundled CLI, as users run it (includes process start).

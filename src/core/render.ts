@@ -1,11 +1,10 @@
 import type { Diagnostic, Result } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
-import { analyzePrompt } from './prompt-analysis.js';
+import { analyzePrompt, mapTemplatePos } from './prompt-analysis.js';
 import type { Entity, Repository } from './repository.js';
 import type { ModelParams } from './schemas/_common.js';
 import type { FeatureFile } from './schemas/feature.js';
 import { compileTemplate, createTemplateEnv, TemplateRenderError } from './template/render.js';
-import { mapTemplatePos } from './prompt-analysis.js';
 import { checkVariables } from './variables.js';
 
 export interface RenderOptions {

@@ -45,7 +45,7 @@ const YAML_EXT = /\.ya?ml$/;
 const idOf = (file: string, dir: string) => file.slice(dir.length + 1).replace(YAML_EXT, '');
 
 /** Loads and schema-validates every file of a config repository. Never throws on bad content. */
-export async function loadRepository({ root }: LoadOptions): Promise<Result<Repository>> {
+export function loadRepository({ root }: LoadOptions): Result<Repository> {
   const diagnostics: Diagnostic[] = [];
   const [configFile] = existsSync(`${root}/${CONFIG_FILE}`) ? parseFiles(root, [{ file: CONFIG_FILE, kind: 'config' }], DEFAULT_MAX_FILE_BYTES) : [];
   if (configFile) diagnostics.push(...configFile.diagnostics);

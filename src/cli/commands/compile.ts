@@ -21,7 +21,7 @@ export default defineCommand({
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
-    const { repo, diagnostics } = await validateRepository({ root });
+    const { repo, diagnostics } = validateRepository({ root });
     const environments = args.env ? [args.env] : Object.keys(repo.config.environments);
     if (args.env && !repo.config.environments[args.env]) {
       throw usageError(`promptops compile: unknown environment "${args.env}" (known: ${Object.keys(repo.config.environments).join(', ')})`);

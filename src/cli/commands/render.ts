@@ -18,12 +18,12 @@ export default defineCommand({
     root: commonArgs.root,
     json: commonArgs.json,
   },
-  async run({ args, data }) {
+  run({ args, data }) {
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
     const vars = parseVars(io, args.vars);
-    const { repo } = await validateRepository({ root });
+    const { repo } = validateRepository({ root });
     const result = renderPrompt({ repo, prompt: args.prompt, vars, environment: args.env, feature: args.feature });
     if (!result.value) {
       printDiagnostics(io, root, result.diagnostics, format);

@@ -10,12 +10,12 @@ export default defineCommand({
     ...commonArgs,
     strict: { type: 'boolean', description: 'Treat warnings as errors' },
   },
-  async run({ args, data }) {
+  run({ args, data }) {
     const io = data as Io;
     const root = resolveRoot(io, args.root);
     const format = outputFormat(args);
     const started = performance.now();
-    const { diagnostics, counts } = await validateRepository({ root });
+    const { diagnostics, counts } = validateRepository({ root });
     const ms = Math.round(performance.now() - started);
     printDiagnostics(io, root, diagnostics, format, { counts });
     if (format === 'human') {

@@ -19,8 +19,8 @@ export interface ValidateResult {
 }
 
 /** Loads a repository and runs every schema and cross-reference check. Never throws on bad content. */
-export async function validateRepository(options: ValidateOptions): Promise<ValidateResult> {
-  const { value: repo, diagnostics } = await loadRepository(options);
+export function validateRepository(options: ValidateOptions): ValidateResult {
+  const { value: repo, diagnostics } = loadRepository(options);
   const ctx = { repo, today: options.today ?? todayUtc(), diagnostics };
   checkCatalog(ctx);
   for (const prompt of repo.prompts.values()) if (prompt.valid) checkPrompt(ctx, prompt);
