@@ -9,6 +9,7 @@ export const COMMANDS: Record<string, { description: string; load: Lazy }> = {
   init: { description: 'Scaffold a new config repository', load: () => import('./commands/init.js').then((m) => m.default) },
   validate: { description: 'Validate every file: schemas, references, templates', load: () => import('./commands/validate.js').then((m) => m.default) },
   render: { description: 'Render a prompt with variables; show tokens and cost', load: () => import('./commands/render.js').then((m) => m.default) },
+  eval: { description: 'Run prompt tests against models: assertions, cost, latency; record/replay', load: () => import('./commands/eval.js').then((m) => m.default) },
   compile: { description: 'Compile the bundle of each environment (canonical JSON, sha256 revision)', load: () => import('./commands/compile.js').then((m) => m.default) },
 };
 

@@ -4,7 +4,8 @@ import { analyzePrompt, mapTemplatePos } from './prompt-analysis.js';
 import type { Entity, Repository } from './repository.js';
 import type { ModelParams } from './schemas/_common.js';
 import type { FeatureFile } from './schemas/feature.js';
-import { compileTemplate, createTemplateEnv, TemplateRenderError } from './template/render.js';
+import { compileTemplate, createTemplateEnv, TemplateRenderError, type CompiledTemplate } from './template/render.js';
+import type { PromptFile } from './schemas/prompt.js';
 import { checkVariables } from './variables.js';
 
 export interface RenderOptions {
@@ -49,6 +50,20 @@ export function resolveAssignment(repo: Repository, promptId: string, environmen
   return { value: { feature, model: assignment?.model, params: assignment?.params ?? {} }, diagnostics };
 }
 
+const compiledCache = new WeakMap<Entity<PromptFile>, CompiledTemplate[]>();
+
+/** Compiled templates of a prompt's parts, built once per loaded prompt (evals render the same prompt thousands of times). */
+function compiledParts(repo: Repository, entity: Entity<PromptFile>): CompiledTemplate[] {
+  let compiled = compiledCache.get(entity);
+  if (!compiled) {
+    const analysis = analyzePrompt(repo, entity);
+    const env = createTemplateEnv(Object.fromEntries([...analysis.partials].map((name) => [name, repo.partials.get(name)!.text])));
+    compiled = analysis.parts.map((part) => compileTemplate(env, part.source));
+    compiledCache.set(entity, compiled);
+  }
+  return compiled;
+}
+
 /** Renders a prompt for an environment; every problem comes back as a diagnostic, nothing is silently emptied. */
 export function renderPrompt(options: RenderOptions): Result<Rendered | undefined> {
   const { repo } = options;
@@ -71,13 +86,12 @@ export function renderPrompt(options: RenderOptions): Result<Rendered | undefine
   const checked = checkVariables(entity.data.variables, options.vars);
   if (checked.diagnostics.length) return { value: undefined, diagnostics: checked.diagnostics };
 
-  const partials = Object.fromEntries([...analysis.partials].map((name) => [name, repo.partials.get(name)!.text]));
-  const env = createTemplateEnv(partials);
+  const compiled = compiledParts(repo, entity);
   const messages: RenderedMessage[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (const part of analysis.parts) {
+  for (const [i, part] of analysis.parts.entries()) {
     try {
-      messages.push({ role: part.role, content: compileTemplate(env, part.source)(checked.value) });
+      messages.push({ role: part.role, content: compiled[i]!(checked.value) });
     } catch (error) {
       if (!(error instanceof TemplateRenderError)) throw error;
       const at = error.line ? mapTemplatePos(entity.source, part.path, { line: error.line, col: error.col ?? 1 }) : {};

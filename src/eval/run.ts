@@ -1,0 +1,203 @@
+import pLimit from 'p-limit';
+import { costOf, priceAt, todayUtc } from '../core/catalog/catalog.js';
+import { estimateCall } from '../core/estimate.js';
+import { renderPrompt } from '../core/render.js';
+import type { Repository } from '../core/repository.js';
+import { locate } from '../core/source.js';
+import { countChatTokens, encoder, encodingFor } from '../core/tokens.js';
+import { evaluateAssertion, needsOutput, type AssertionContext, type AssertionResult } from './assertions.js';
+import type { ModelClient } from './client.js';
+import type { GradingCall } from './grading.js';
+import type { EvalJob } from './plan.js';
+import { CallError, type CallErrorKind, type ChatResponse } from './types.js';
+
+export type TestStatus = 'pass' | 'fail' | 'error';
+
+export interface TokenCount {
+  input: number;
+  output: number;
+  cached_input?: number;
+  reasoning?: number;
+  /** Counted locally with tiktoken because the provider reported no usage. */
+  estimated: boolean;
+}
+
+/** One test's result; the shape of an entry of `results` in the results file (schema_version 1). */
+export interface TestResult {
+  prompt: string;
+  /** Prompt rendered, when an experiment variant swapped it. */
+  rendered_prompt?: string;
+  prompt_version: number;
+  test: string;
+  variant?: string;
+  feature?: string;
+  environment: string;
+  model?: string;
+  file: string;
+  line: number;
+  status: TestStatus;
+  score: number;
+  threshold?: number;
+  assertions: AssertionResult[];
+  error?: { kind: CallErrorKind | 'render' | 'no-model' | 'assertion'; message: string };
+  output?: string;
+  /** Where the output came from: a live call, the response cache, or the offline provider. */
+  source?: ChatResponse['source'];
+  latency_ms?: number;
+  tokens?: TokenCount;
+  cost_usd?: number;
+  grading: { calls: number; input_tokens: number; output_tokens: number; cost_usd: number; estimated: boolean };
+}
+
+export interface RunOptions {
+  repo: Repository;
+  environment: string;
+  jobs: EvalJob[];
+  client: ModelClient;
+  /** Default grader (`llm-rubric`) and embedding (`similar`) models. */
+  grader: string;
+  embeddingModel: string;
+  /** Tests in flight at once. */
+  concurrency: number;
+  /** Date of the prices (default today, UTC). */
+  date?: string;
+  /** Called once per test, in plan order, as soon as it and all earlier ones are done (so results stream). */
+  onResult?: (result: TestResult) => void | Promise<void>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Runs the planned tests; a failing call errors its test and the run goes on. */
+export async function runTests(options: RunOptions): Promise<void> {
+  const { jobs } = options;
+  const limit = pLimit(options.concurrency);
+  const done = new Map<number, TestResult>();
+  let next = 0;
+  let finished = 0;
+  // Results complete out of order; a small reorder buffer keeps the output deterministic.
+  let flushing = Promise.resolve();
+  const flush = () => {
+    flushing = flushing.then(async () => {
+      while (done.has(next)) {
+        const result = done.get(next)!;
+        done.delete(next++);
+        await options.onResult?.(result);
+      }
+    });
+    return flushing;
+  };
+  await Promise.all(
+    jobs.map((job, i) =>
+      limit(async () => {
+        done.set(i, await runTest(job, options));
+        options.onProgress?.(++finished, jobs.length);
+        await flush();
+      }),
+    ),
+  );
+  await flushing;
+}
+
+async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
+  const { repo, environment, client } = options;
+  const entity = repo.prompts.get(job.prompt)!;
+  const date = options.date ?? todayUtc();
+  const grading = { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, estimated: false };
+  const base = {
+    prompt: job.prompt,
+    ...(job.render !== job.prompt ? { rendered_prompt: job.render } : {}),
+    prompt_version: repo.prompts.get(job.render)?.data.version ?? entity.data.version,
+    test: job.test.name,
+    ...(job.variant ? { variant: job.variant } : {}),
+    environment,
+    file: entity.file,
+    line: locate(entity.source, ['tests', job.testIndex], {}).line,
+    ...(job.test.threshold !== undefined ? { threshold: job.test.threshold } : {}),
+  };
+  const errored = (kind: NonNullable<TestResult['error']>['kind'], message: string, rest: Partial<TestResult> = {}): TestResult => ({ ...base, status: 'error', score: 0, assertions: [], grading, ...rest, error: { kind, message } });
+
+  const rendered = renderPrompt({ repo, prompt: job.render, vars: job.test.vars ?? {}, environment, feature: job.feature });
+  if (!rendered.value) {
+    return errored('render', rendered.diagnostics.map((d) => d.message + (d.hint ? ` (${d.hint})` : '')).join('; '));
+  }
+  const model = job.model ?? rendered.value.model;
+  const params = { ...rendered.value.params, ...job.params };
+  const call = { ...rendered.value, model, params };
+  const estimate = estimateCall(repo, call, date);
+  const catalogModel = model ? repo.catalog.models[model] : undefined;
+  const price = catalogModel ? priceAt(catalogModel, date) : undefined;
+  const where = { feature: rendered.value.feature, model };
+
+  const ctx: AssertionContext = {
+    root: repo.root,
+    vars: job.test.vars ?? {},
+    prompt: { messages: call.messages, text: call.messages.map((m) => m.content).join('\n\n'), inputTokens: estimate.inputTokens, worstCaseCostUsd: estimate.maxCostUsd },
+    client,
+    grader: options.grader,
+    embeddingModel: options.embeddingModel,
+    onGradingCall: (g) => account(repo, g, date, grading),
+  };
+  const assertions = job.test.assert;
+  // Slots in file order: prompt assertions run first, output ones after the call.
+  const slots: (AssertionResult | undefined)[] = new Array(assertions.length);
+  for (const [i, a] of assertions.entries()) if (!needsOutput(a)) slots[i] = await evaluateAssertion(a, ctx);
+  const evaluated = () => slots.filter((r): r is AssertionResult => r !== undefined);
+
+  let response: ChatResponse | undefined;
+  let tokens: TokenCount | undefined;
+  let cost: number | undefined;
+  if (assertions.some(needsOutput)) {
+    if (!model) {
+      return errored('no-model', `no model serves prompt "${job.render}" in ${environment}: no feature using it assigns one; set "feature" or "model" on the test`, { ...where, assertions: evaluated() });
+    }
+    try {
+      response = await client.chat({ model, params, messages: call.messages });
+    } catch (error) {
+      if (!(error instanceof CallError)) throw error;
+      return errored(error.kind, error.message, { ...where, assertions: evaluated() });
+    }
+    tokens = response.usage
+      ? { input: response.usage.input, output: response.usage.output, cached_input: response.usage.cachedInput, reasoning: response.usage.reasoning, estimated: false }
+      : { input: estimate.inputTokens, output: encoder(estimate.encoding).encode_ordinary(response.text).length, estimated: true };
+    // The offline provider's echo is not a real answer; pricing it would invent spend.
+    cost = price && response.source !== 'offline' ? costOf(price, { input: tokens.input, output: tokens.output, cachedInput: tokens.cached_input, reasoning: tokens.reasoning }) : undefined;
+    ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost };
+    for (const [i, a] of assertions.entries()) if (needsOutput(a)) slots[i] = await evaluateAssertion(a, ctx);
+  }
+  const results = evaluated();
+
+  const weight = results.reduce((s, r) => s + r.weight, 0);
+  const score = weight > 0 ? results.reduce((s, r) => s + r.weight * r.score, 0) / weight : results.every((r) => r.pass) ? 1 : 0;
+  const failedError = results.find((r) => r.error);
+  const pass = job.test.threshold !== undefined ? score >= job.test.threshold - 1e-9 : results.every((r) => r.pass);
+  return {
+    ...base,
+    ...where,
+    status: failedError ? 'error' : pass ? 'pass' : 'fail',
+    score: round(score),
+    assertions: results,
+    ...(failedError ? { error: { kind: 'assertion' as const, message: `${failedError.type}: ${failedError.reason}` } } : {}),
+    ...(response ? { output: response.text, source: response.source, latency_ms: Math.round(response.latencyMs), tokens, cost_usd: cost } : {}),
+    grading,
+  };
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+function account(repo: Repository, call: GradingCall, date: string, into: TestResult['grading']): void {
+  into.calls++;
+  if (call.source === 'offline') return;
+  const model = repo.catalog.models[call.model];
+  let usage = call.usage;
+  if (!usage) {
+    into.estimated = true;
+    const enc = encoder(encodingFor(model).encoding);
+    const texts = call.input ?? [];
+    usage = call.output === undefined
+      ? { input: texts.reduce((n, t) => n + enc.encode_ordinary(t).length, 0), output: 0 }
+      : { input: countChatTokens(texts.map((content) => ({ role: 'user', content })), model).total, output: enc.encode_ordinary(call.output).length };
+  }
+  into.input_tokens += usage.input;
+  into.output_tokens += usage.output;
+  const price = model ? priceAt(model, date) : undefined;
+  if (price) into.cost_usd = round(into.cost_usd + costOf(price, { input: usage.input, output: usage.output, cachedInput: usage.cachedInput, reasoning: usage.reasoning }));
+}

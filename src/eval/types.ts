@@ -1,0 +1,55 @@
+import type { RenderedMessage } from '../core/render.js';
+import type { ModelParams } from '../core/schemas/_common.js';
+
+/** One chat completion request, provider-neutral. */
+export interface ChatRequest {
+  /** `provider/model` from the catalog. */
+  model: string;
+  params: ModelParams;
+  messages: RenderedMessage[];
+}
+
+export interface Usage {
+  input: number;
+  output: number;
+  cachedInput?: number;
+  reasoning?: number;
+}
+
+export interface ChatResponse {
+  text: string;
+  /** Provider-reported usage; undefined when the provider sent none. */
+  usage?: Usage;
+  latencyMs: number;
+  finishReason?: string;
+  /** Where the answer came from. */
+  source: 'live' | 'cache' | 'offline';
+}
+
+export interface EmbeddingResponse {
+  vectors: number[][];
+  usage?: Usage;
+  latencyMs: number;
+  source: 'live' | 'cache' | 'offline';
+}
+
+/** How a call failed; `unreachable` and `config` mean the provider cannot be used at all (exit 3). */
+export type CallErrorKind = 'unreachable' | 'config' | 'timeout' | 'rate-limit' | 'http' | 'replay-miss' | 'invalid-response';
+
+export class CallError extends Error {
+  constructor(
+    readonly kind: CallErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'CallError';
+  }
+}
+
+/** A model backend: the live OpenAI-compatible one or the offline one. */
+export interface Provider {
+  readonly name: 'live' | 'offline';
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  embed(model: string, input: string[]): Promise<EmbeddingResponse>;
+}
