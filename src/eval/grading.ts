@@ -11,7 +11,7 @@ export interface GradingCall {
   output?: string;
 }
 
-const GRADER_SYSTEM = [
+export const GRADER_SYSTEM = [
   'You grade the output of an AI model against a rubric.',
   'Judge only what the rubric asks. Reply with a JSON object and nothing else:',
   '{"reason": "<one or two sentences>", "score": <number from 0 to 1>, "pass": <true|false>}',

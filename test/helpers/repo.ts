@@ -121,12 +121,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI in-process with a capturing, colourless, non-TTY Io and an empty environment. */
-export async function run(argv: string[], { cwd = EXAMPLE_ROOT }: { cwd?: string } = {}): Promise<RunResult> {
+/** Runs the CLI in-process with a capturing, colourless, non-TTY Io and an empty environment (unless given). */
+export async function run(argv: string[], { cwd = EXAMPLE_ROOT, env = {} }: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   const out: string[] = [];
   const err: string[] = [];
   const line = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
-  const io: Io = { cwd, out: (t) => out.push(line(t)), write: (t) => out.push(t), err: (t) => err.push(line(t)), color: false, isTTY: false, env: {} };
+  const io: Io = { cwd, out: (t) => out.push(line(t)), write: (t) => out.push(t), err: (t) => err.push(line(t)), color: false, isTTY: false, env };
   const code = await runCli(argv, io);
   return { code, stdout: out.join(''), stderr: err.join('') };
 }

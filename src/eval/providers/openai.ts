@@ -114,8 +114,14 @@ function toCallError(error: unknown, ref: string): Error {
   if (error instanceof CallError) return error;
   if (error instanceof OpenAI.APIConnectionTimeoutError) return new CallError('timeout', `${ref}: request timed out (after retries)`);
   if (error instanceof OpenAI.APIConnectionError) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return new CallError('unreachable', `${ref}: cannot reach the provider (${cause?.code ?? cause?.message ?? error.message})`);
+    // fetch wraps the socket error: APIConnectionError → TypeError('fetch failed') → the system error with its code.
+    let cause: unknown = error;
+    let code: string | undefined;
+    for (let depth = 0; cause && depth < 4 && !code; depth++) {
+      code = (cause as { code?: string }).code;
+      cause = (cause as { cause?: unknown }).cause;
+    }
+    return new CallError('unreachable', `${ref}: cannot reach the provider (${code ?? error.message})`);
   }
   if (error instanceof OpenAI.APIError) {
     const kind = error.status === 429 ? 'rate-limit' : error.status === 401 || error.status === 403 ? 'config' : 'http';
