@@ -288,3 +288,79 @@ describe('eval output', () => {
     expect(bad.stderr).toContain('did you mean "answer"?');
   });
 });
+
+describe('eval selection', () => {
+  it('--changed-since runs only prompts whose eval inputs changed since the ref, without touching the working tree', async () => {
+    const { gitRepo } = await import('./helpers/repo.js');
+    const { simpleGit } = await import('simple-git');
+    const test = `  - name: t\n    vars: { question: q }\n    assert: [{ type: contains, target: prompt, value: q }]\n`;
+    const dir = evalRepo(test, {
+      'prompts/other.yaml': promptWithTests(test),
+      'prompts/_partials/tone.hbs': 'Be brief.\n',
+      'prompts/uses-partial.yaml': promptWithTests(test).replace('content: You answer questions about Lumen.', 'content: "{{> tone}} You answer."'),
+    });
+    await gitRepo(dir);
+    const git = simpleGit({ baseDir: dir });
+    const unchanged = await run(['eval', '--changed-since', 'HEAD'], { cwd: dir });
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stderr).toContain('changed since HEAD: no prompt');
+    expect(unchanged.stdout).toContain('No tests to run');
+
+    // Metadata only (description) is not an eval change; the partial and another prompt's content are.
+    writeFileSync(join(dir, 'prompts/answer.yaml'), promptWithTests(test).replace('status: approved', 'status: approved\ndescription: docs only'));
+    writeFileSync(join(dir, 'prompts/_partials/tone.hbs'), 'Be very brief.\n');
+    writeFileSync(join(dir, 'prompts/other.yaml'), promptWithTests(test).replace('about Lumen', 'about Lumen photos'));
+    const changed = await run(['eval', '--changed-since', 'HEAD', '--json'], { cwd: dir });
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ changed: ['other', 'uses-partial'], summary: { total: 2, passed: 2 } });
+    expect((await git.status()).modified.sort()).toEqual(['prompts/_partials/tone.hbs', 'prompts/answer.yaml', 'prompts/other.yaml']);
+
+    // A changed model assignment re-runs the prompts of that feature.
+    await git.add('.');
+    await git.commit('second');
+    writeFileSync(join(dir, 'features/support.yaml'), readFileSync(join(dir, 'features/support.yaml'), 'utf8').replace(/production:\n    model: local\/chat-1/, 'production:\n    model: local/chat-2'));
+    const reassigned = await run(['eval', '--env', 'production', '--changed-since', 'HEAD', '--json'], { cwd: dir });
+    expect(JSON.parse(reassigned.stdout).changed).toEqual(['answer']);
+    const otherEnv = await run(['eval', '--env', 'development', '--changed-since', 'HEAD', '--json'], { cwd: dir });
+    expect(JSON.parse(otherEnv.stdout).changed).toEqual([]);
+
+    const badRef = await run(['eval', '--changed-since', 'no-such-branch'], { cwd: dir });
+    expect(badRef.code).toBe(2);
+    expect(badRef.stderr).toContain('git ref "no-such-branch" does not name a commit');
+  });
+
+  it('--experiment runs every variant over the feature\'s tests and compares them side by side', async () => {
+    const s = await serve({
+      chat: (body) => ({
+        content: body.model === 'chat-2' ? 'Tap Share.' : body.messages[0]!.content.includes('friendly') ? 'Hi! Open the album, then tap Share.' : 'Open the album, then tap Share.',
+        usage: { prompt_tokens: 50, completion_tokens: body.model === 'chat-2' ? 5 : 10 },
+      }),
+    });
+    const tests = `  - name: steps\n    vars: { question: share? }\n    assert: [{ type: contains, value: Open the album }]\n  - name: share\n    vars: { question: share? }\n    assert: [{ type: icontains, value: share }]\n`;
+    const dir = evalRepo(tests, {
+      'prompts/answer-friendly.yaml': promptWithTests('  []\n').replace('You answer questions about Lumen.', 'You answer questions about Lumen in a friendly tone.'),
+      'experiments/compare.yaml': `name: compare
+feature: support
+type: prompt_testing
+status: draft
+variants:
+  - { name: control, weight: 0.34 }
+  - { name: friendly, weight: 0.33, prompt: answer-friendly }
+  - { name: cheap-model, weight: 0.33, model: local/chat-2, params: { temperature: 0 } }
+`,
+    });
+    const r = await evalJson(dir, localEnv(s.url), ['--experiment', 'compare']);
+    expect(r.code).toBe(1);
+    expect(r.file!.results.map((x) => [x.test, (x as { variant?: string }).variant, x.status])).toEqual([
+      ['steps', 'control', 'pass'], ['steps', 'friendly', 'pass'], ['steps', 'cheap-model', 'fail'],
+      ['share', 'control', 'pass'], ['share', 'friendly', 'pass'], ['share', 'cheap-model', 'pass'],
+    ]);
+    const cheap = chatRequests(s).find((q) => q.body.model === 'chat-2')!.body;
+    expect(cheap.temperature).toBe(0);
+    expect(r.stdout).toMatch(/answer \[control\]\s+2\s+0\s+0\s+100%\s+100\s+20\s+\$0\.00014/);
+    expect(r.stdout).toMatch(/answer \[cheap-model\]\s+1\s+1\s+0\s+50%\s+100\s+10\s+\$0\.00120/);
+    const unknown = await run(['eval', '--experiment', 'compar'], { cwd: dir, env: localEnv(s.url) });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown experiment "compar"');
+  });
+});

@@ -40,7 +40,8 @@ export async function snapshotRef({ root, ref }: { root: string; ref: string }):
   const dir = mkdtempSync(join(tmpdir(), 'promptops-ref-'));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
-    const scoped = simpleGit({ baseDir: top }).env({ ...process.env, GIT_INDEX_FILE: join(dir, '.index') });
+    // A private index file, so the user's index is never touched; simple-git guards GIT_* variables.
+    const scoped = simpleGit({ baseDir: top, allowEnvironment: ['GIT_INDEX_FILE'] }).env({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, GIT_INDEX_FILE: join(dir, '.index') });
     await scoped.raw(['read-tree', commit]);
     await scoped.raw(['checkout-index', '--all', '--force', `--prefix=${dir}/tree/`]);
   } catch (error) {
