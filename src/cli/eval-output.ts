@@ -22,7 +22,7 @@ export function printFailures(io: Io, results: TestResult[]): void {
   for (const r of results) {
     const paint = r.status === 'pass' ? c.green : r.status === 'fail' ? c.red : c.yellow;
     const name = `${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`;
-    io.out(`${paint(`${ICON[r.status]} ${name}`)} ${c.dim(`${r.file}:${r.line}${r.model ? ` · ${r.model}` : ''}${r.threshold !== undefined ? ` · score ${r.score} (threshold ${r.threshold})` : ''}`)}`);
+    io.out(`${paint(`${ICON[r.status]} ${name}`)} ${c.dim(`${r.file}${r.line ? `:${r.line}` : ''}${r.model ? ` · ${r.model}` : ''}${r.threshold !== undefined ? ` · score ${r.score} (threshold ${r.threshold})` : ''}`)}`);
     if (r.error && r.error.kind !== 'assertion') io.out(`    ${c.yellow(`error (${r.error.kind}):`)} ${r.error.message}`);
     for (const a of r.assertions) {
       if (a.pass && r.status !== 'pass') continue;
@@ -49,7 +49,7 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
     `${Math.round(g.pass_rate * 100)}%`,
     `${g.tokens_estimated ? '~' : ''}${g.input_tokens.toLocaleString('en-US')}`,
     `${g.tokens_estimated ? '~' : ''}${g.output_tokens.toLocaleString('en-US')}`,
-    usd(g.cost_usd),
+    `${g.tokens_estimated && g.cost_usd ? '~' : ''}${usd(g.cost_usd)}`,
     ms(g.latency_p50_ms),
     ms(g.latency_p95_ms),
   ]);

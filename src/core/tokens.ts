@@ -29,10 +29,25 @@ export function encodingFor(model: Pick<Model, 'tokenizer' | 'provider'> | undef
 export const CHAT_TOKENS_PER_MESSAGE = 3;
 export const CHAT_REPLY_PRIMING = 3;
 
+// Evals render the same system prompt for every test of a prompt; counting it once per text saves most tokenizer work.
+const counted = new Map<string, number>();
+const COUNT_CACHE_MAX = 4096;
+
+/** Tokens of a text, memoised for repeated texts. */
+export function countTokens(encoding: Encoding, text: string): number {
+  const key = `${encoding}\u0000${text}`;
+  let n = counted.get(key);
+  if (n === undefined) {
+    n = encoder(encoding).encode_ordinary(text).length;
+    if (counted.size >= COUNT_CACHE_MAX) counted.delete(counted.keys().next().value!);
+    counted.set(key, n);
+  }
+  return n;
+}
+
 export function countChatTokens(messages: { role: string; content: string; name?: string }[], model?: Pick<Model, 'tokenizer' | 'provider'>): { perMessage: number[]; total: number; encoding: Encoding; estimate: boolean } {
   const { encoding, estimate } = encodingFor(model);
-  const enc = encoder(encoding);
-  const perMessage = messages.map((m) => enc.encode_ordinary(m.content).length);
-  const framing = messages.reduce((sum, m) => sum + CHAT_TOKENS_PER_MESSAGE + (m.name ? 1 + enc.encode_ordinary(m.name).length : 0) + enc.encode_ordinary(m.role).length, 0);
+  const perMessage = messages.map((m) => countTokens(encoding, m.content));
+  const framing = messages.reduce((sum, m) => sum + CHAT_TOKENS_PER_MESSAGE + (m.name ? 1 + countTokens(encoding, m.name) : 0) + countTokens(encoding, m.role), 0);
   return { perMessage, total: perMessage.reduce((a, b) => a + b, 0) + framing + CHAT_REPLY_PRIMING, encoding, estimate };
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../core/canonical.js';
 import type { ChatRequest, Usage } from './types.js';
@@ -41,7 +42,9 @@ export function createResponseCache(dir: string) {
     async get<T extends CachedChat | CachedEmbedding>(key: string): Promise<T | undefined> {
       let text: string;
       try {
-        text = await readFile(pathOf(key), 'utf8');
+        // Entries are small local files: a synchronous read costs a fraction of the four thread-pool
+        // round trips of fs/promises (open, fstat, read, close), which dominated replay time.
+        text = readFileSync(pathOf(key), 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;

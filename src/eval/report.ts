@@ -104,8 +104,16 @@ export interface ResultsHeader {
 export async function openResultsFile(path: string, header: ResultsHeader) {
   mkdirSync(dirname(path), { recursive: true });
   const stream = createWriteStream(path);
+  // Results are small; batching them into ~64 KiB writes keeps the stream's per-write cost off the hot path.
+  let pending = '';
+  const flush = async () => {
+    const chunk = pending;
+    pending = '';
+    if (chunk && !stream.write(chunk)) await once(stream, 'drain');
+  };
   const write = async (chunk: string) => {
-    if (!stream.write(chunk)) await once(stream, 'drain');
+    pending += chunk;
+    if (pending.length >= 65_536) await flush();
   };
   const head = JSON.stringify({ schema_version: RESULTS_SCHEMA_VERSION, kind: 'promptops/eval-results', ...header });
   await write(`${head.slice(0, -1)},"results":[`);
@@ -117,6 +125,7 @@ export async function openResultsFile(path: string, header: ResultsHeader) {
     },
     async close(summary: EvalSummary): Promise<void> {
       await write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+      await flush();
       stream.end();
       await once(stream, 'finish');
     },
@@ -142,7 +151,7 @@ export function createJunitCollector() {
     add(r: TestResult): void {
       const failing = r.assertions.filter((a) => !a.pass).map((a) => `${a.type}${a.target === 'prompt' ? ' (prompt)' : ''}: ${a.reason}`);
       const message = r.error ? r.error.message : failing.join('\n') || undefined;
-      cases.push({ suite: r.variant ? `${r.prompt} [${r.variant}]` : r.prompt, name: r.test, file: `${r.file}:${r.line}`, seconds: (r.latency_ms ?? 0) / 1000, status: r.status, message });
+      cases.push({ suite: r.variant ? `${r.prompt} [${r.variant}]` : r.prompt, name: r.test, file: r.line ? `${r.file}:${r.line}` : r.file, seconds: (r.latency_ms ?? 0) / 1000, status: r.status, message });
     },
     write(path: string): void {
       const builder = junit.newBuilder();

@@ -4,7 +4,7 @@ import { estimateCall } from '../core/estimate.js';
 import { renderPrompt } from '../core/render.js';
 import type { Repository } from '../core/repository.js';
 import { locate } from '../core/source.js';
-import { countChatTokens, encoder, encodingFor } from '../core/tokens.js';
+import { countChatTokens, countTokens, encoder, encodingFor } from '../core/tokens.js';
 import { evaluateAssertion, needsOutput, type AssertionContext, type AssertionResult } from './assertions.js';
 import type { ModelClient } from './client.js';
 import type { GradingCall } from './grading.js';
@@ -34,7 +34,8 @@ export interface TestResult {
   environment: string;
   model?: string;
   file: string;
-  line: number;
+  /** Line of the test in `file`; set on failing and errored tests (finding it costs a positioned parse of the file). */
+  line?: number;
   status: TestStatus;
   score: number;
   threshold?: number;
@@ -88,7 +89,9 @@ export async function runTests(options: RunOptions): Promise<void> {
   await Promise.all(
     jobs.map((job, i) =>
       limit(async () => {
-        done.set(i, await runTest(job, options));
+        const result = await runTest(job, options);
+        if (result.status !== 'pass') result.line = locate(options.repo.prompts.get(job.prompt)!.source, ['tests', job.testIndex]).line;
+        done.set(i, result);
         options.onProgress?.(++finished, jobs.length);
         await flush();
       }),
@@ -110,7 +113,6 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
     ...(job.variant ? { variant: job.variant } : {}),
     environment,
     file: entity.file,
-    line: locate(entity.source, ['tests', job.testIndex], {}).line,
     ...(job.test.threshold !== undefined ? { threshold: job.test.threshold } : {}),
   };
   const errored = (kind: NonNullable<TestResult['error']>['kind'], message: string, rest: Partial<TestResult> = {}): TestResult => ({ ...base, status: 'error', score: 0, assertions: [], grading, ...rest, error: { kind, message } });
@@ -122,6 +124,12 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
   const model = job.model ?? rendered.value.model;
   const params = { ...rendered.value.params, ...job.params };
   const call = { ...rendered.value, model, params };
+  const assertions = job.test.assert;
+  const wantsOutput = assertions.some(needsOutput);
+  // The call goes out first; counting tokens and checking the prompt overlap with waiting for it.
+  const pending = wantsOutput && model
+    ? client.chat({ model, params, messages: call.messages }).then((response) => ({ response }), (error: unknown) => ({ error }))
+    : undefined;
   const estimate = estimateCall(repo, call, date);
   const catalogModel = model ? repo.catalog.models[model] : undefined;
   const price = catalogModel ? priceAt(catalogModel, date) : undefined;
@@ -136,7 +144,6 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
     embeddingModel: options.embeddingModel,
     onGradingCall: (g) => account(repo, g, date, grading),
   };
-  const assertions = job.test.assert;
   // Slots in file order: prompt assertions run first, output ones after the call.
   const slots: (AssertionResult | undefined)[] = new Array(assertions.length);
   for (const [i, a] of assertions.entries()) if (!needsOutput(a)) slots[i] = await evaluateAssertion(a, ctx);
@@ -145,19 +152,19 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
   let response: ChatResponse | undefined;
   let tokens: TokenCount | undefined;
   let cost: number | undefined;
-  if (assertions.some(needsOutput)) {
-    if (!model) {
+  if (wantsOutput) {
+    if (!pending) {
       return errored('no-model', `no model serves prompt "${job.render}" in ${environment}: no feature using it assigns one; set "feature" or "model" on the test`, { ...where, assertions: evaluated() });
     }
-    try {
-      response = await client.chat({ model, params, messages: call.messages });
-    } catch (error) {
-      if (!(error instanceof CallError)) throw error;
-      return errored(error.kind, error.message, { ...where, assertions: evaluated() });
+    const settled = await pending;
+    if ('error' in settled) {
+      if (!(settled.error instanceof CallError)) throw settled.error;
+      return errored(settled.error.kind, settled.error.message, { ...where, assertions: evaluated() });
     }
+    response = settled.response;
     tokens = response.usage
       ? { input: response.usage.input, output: response.usage.output, cached_input: response.usage.cachedInput, reasoning: response.usage.reasoning, estimated: false }
-      : { input: estimate.inputTokens, output: encoder(estimate.encoding).encode_ordinary(response.text).length, estimated: true };
+      : { input: estimate.inputTokens, output: countTokens(estimate.encoding, response.text), estimated: true };
     // The offline provider's echo is not a real answer; pricing it would invent spend.
     cost = price && response.source !== 'offline' ? costOf(price, { input: tokens.input, output: tokens.output, cachedInput: tokens.cached_input, reasoning: tokens.reasoning }) : undefined;
     ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost };

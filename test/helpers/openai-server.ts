@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,6 +84,8 @@ export async function startOpenAIServer(options: ServerOptions = {}): Promise<Op
   const requests: RecordedRequest[] = [];
   // Aborted on close so delayed answers stop waiting and don't keep the process alive.
   const closing = new AbortController();
+  // Every delayed answer listens on it; hundreds in flight is normal here, not a leak.
+  setMaxListeners(0, closing.signal);
   const attempts = new Map<string, number>();
   let chatCount = 0;
 

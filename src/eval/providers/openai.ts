@@ -126,7 +126,9 @@ function toCallError(error: unknown, ref: string): Error {
   if (error instanceof OpenAI.APIError) {
     const kind = error.status === 429 ? 'rate-limit' : error.status === 401 || error.status === 403 ? 'config' : 'http';
     // error.message carries the provider's own text; it never contains the key.
-    return new CallError(kind, `${ref}: HTTP ${error.status} ${error.message}`, error.status);
+    // The SDK's message starts with the status already ("429 Rate limit…").
+    const text = error.message.startsWith(String(error.status)) ? error.message : `${error.status} ${error.message}`;
+    return new CallError(kind, `${ref}: HTTP ${text}`, error.status);
   }
   return error as Error;
 }
