@@ -364,3 +364,32 @@ variants:
     expect(unknown.stderr).toContain('unknown experiment "compar"');
   });
 });
+
+describe('validate checks assertions before any eval runs', () => {
+  it('reports wrong values, bad regexes, impossible targets and files outside the repository at file:line:col', async () => {
+    const dir = evalRepo(`  - name: bad
+    vars: { question: q }
+    assert:
+      - { type: max-tokens, value: lots }
+      - { type: regex, value: "(unclosed" }
+      - { type: latency, target: prompt, value: 100 }
+      - { type: contains }
+      - { type: javascript, value: ../escape.mjs }
+      - { type: contains, value: x, threshold: 0.5 }
+      - { type: json-schema, value: [1, 2] }
+`);
+    writeFileSync(join(dir, '..', 'escape.mjs'), 'export default () => true;\n');
+    const r = await run(['validate', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const found = (JSON.parse(r.stdout).diagnostics as { code: string; severity: string; message: string; line: number; col: number }[]).filter((d) => d.code === 'assertion');
+    expect(found.map((d) => [d.severity, d.line, d.message])).toEqual([
+      ['error', 15, 'max-tokens: "value" must be a number ≥ 0, got string "lots"'],
+      ['error', 16, 'regex: invalid regular expression "(unclosed": Unterminated group'],
+      ['error', 17, 'latency: checks the model output and cannot target the prompt'],
+      ['error', 18, 'contains: needs a "value"'],
+      ['error', 19, 'javascript: file ../escape.mjs is outside the repository'],
+      ['warning', 20, 'contains: "threshold" has no effect (only llm-rubric, similar and javascript scores use it)'],
+      ['error', 21, 'json-schema: "value" must be a JSON Schema object, got a list'],
+    ]);
+  });
+});

@@ -173,7 +173,7 @@ function regex(value: unknown): RegExp {
     try {
       re = m ? new RegExp(m[1]!, m[2]!.replace('g', '')) : new RegExp(source);
     } catch (error) {
-      throw new Error(`invalid regular expression ${quote(source)}: ${(error as Error).message}`);
+      throw new Error(`invalid regular expression ${quote(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
     }
     regexCache.set(source, re);
   }

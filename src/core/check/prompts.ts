@@ -4,6 +4,7 @@ import type { Entity } from '../repository.js';
 import type { PromptFile } from '../schemas/prompt.js';
 import { KNOWN_HELPERS } from '../template/helpers.js';
 import { checkVariables } from '../variables.js';
+import { checkAssertion } from './assertions.js';
 import { report, type CheckContext } from './_context.js';
 
 export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void {
@@ -77,6 +78,7 @@ function checkTests(ctx: CheckContext, prompt: Entity<PromptFile>): void {
     if (test.model !== undefined && !ctx.repo.catalog.models[test.model]) {
       report(ctx, prompt, at('model'), { code: 'unknown-model', message: `unknown model "${test.model}"`, hint: didYouMean(test.model, Object.keys(ctx.repo.catalog.models)) ?? 'add it to features/_models.yaml' });
     }
+    for (const [j, assertion] of test.assert.entries()) checkAssertion(ctx, prompt, assertion, at('assert', j));
     for (const d of checkVariables(prompt.data.variables, (test.vars ?? {}) as Record<string, unknown>).diagnostics) {
       const path = d.path?.length ? at('vars', ...d.path) : at('vars');
       report(ctx, prompt, test.vars ? path : at('name'), { code: 'test-vars', message: `test "${test.name}": ${d.message}`, hint: d.hint });

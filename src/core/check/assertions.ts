@@ -1,0 +1,55 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { didYouMean } from '../diagnostics.js';
+import type { Entity } from '../repository.js';
+import type { Assertion, PromptFile } from '../schemas/prompt.js';
+import { report, type CheckContext } from './_context.js';
+
+const TEXT = new Set(['contains', 'icontains', 'starts-with', 'regex', 'llm-rubric']);
+const NUMBER = new Set(['max-tokens', 'max-cost', 'latency', 'cost']);
+const OUTPUT_ONLY = new Set(['latency', 'cost', 'llm-rubric', 'similar']);
+const SCORED = new Set(['llm-rubric', 'similar', 'javascript']);
+
+/** What `promptops eval` would only find out at run time: values of the wrong kind, bad regexes and schemas, missing files, impossible targets. */
+export function checkAssertion(ctx: CheckContext, prompt: Entity<PromptFile>, a: Assertion, at: (string | number)[]): void {
+  const type = a.type.replace(/^not-/, '');
+  const bad = (message: string, hint?: string, key: string = 'value') => report(ctx, prompt, [...at, key], { code: 'assertion', message: `${a.type}: ${message}`, hint, key: a[key as keyof Assertion] === undefined });
+  if (a.target === 'prompt' && OUTPUT_ONLY.has(type)) bad(`checks the model output and cannot target the prompt`, 'remove "target: prompt"', 'target');
+  if (a.threshold !== undefined && !SCORED.has(type)) report(ctx, prompt, [...at, 'threshold'], { code: 'assertion', severity: 'warning', message: `${a.type}: "threshold" has no effect (only llm-rubric, similar and javascript scores use it)`, hint: 'use "threshold" on the test for a weighted pass mark' });
+  if (a.provider !== undefined && !ctx.repo.catalog.models[a.provider]) bad(`unknown model "${a.provider}"`, didYouMean(a.provider, Object.keys(ctx.repo.catalog.models)) ?? 'add it to features/_models.yaml', 'provider');
+  const v = a.value;
+  if (type === 'is-json') return;
+  if (v === undefined || v === null) return bad('needs a "value"', hintFor(type));
+  if (TEXT.has(type) && typeof v !== 'string' && typeof v !== 'number') return bad(`"value" must be text, got ${kind(v)}`, hintFor(type));
+  if (NUMBER.has(type) && (typeof v !== 'number' || v < 0)) return bad(`"value" must be a number ≥ 0, got ${kind(v)}`, hintFor(type));
+  if (type === 'regex') {
+    const source = String(v);
+    const m = /^\/(.*)\/([dgimsuyv]*)$/s.exec(source);
+    try {
+      new RegExp(m ? m[1]! : source, m ? m[2]! : undefined);
+    } catch (error) {
+      bad(`invalid regular expression ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`, 'write a JavaScript regex, optionally as /pattern/flags');
+    }
+  }
+  if (type === 'json-schema') {
+    // Only the shape: checking against the meta-schema costs ~50 ms of ajv compilation on every validate;
+    // eval compiles the schema and reports a broken one as an errored assertion.
+    if (typeof v !== 'object' || Array.isArray(v)) return bad(`"value" must be a JSON Schema object, got ${kind(v)}`);
+  }
+  if (type === 'similar' && !(typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')))) bad(`"value" must be a text or a list of texts, got ${kind(v)}`);
+  if (type === 'javascript') {
+    if (typeof v !== 'string') return bad(`"value" must be the path of a .js/.mjs file, got ${kind(v)}`);
+    const abs = resolve(ctx.repo.root, v);
+    if (!existsSync(abs)) return bad(`file ${v} not found`, 'paths are relative to the repository root');
+    const rel = relative(realpathSync(ctx.repo.root), realpathSync(abs));
+    if (rel.startsWith('..') || isAbsolute(rel)) bad(`file ${v} is outside the repository`, 'assertion code must live in the repository');
+  }
+}
+
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+
+function hintFor(type: string): string | undefined {
+  if (NUMBER.has(type)) return type === 'latency' ? 'milliseconds, e.g. value: 3000' : type === 'max-tokens' ? 'a token count, e.g. value: 800' : 'US dollars per call, e.g. value: 0.002';
+  if (type === 'llm-rubric') return 'describe what a good answer does, e.g. value: Answers in two sentences and cites the article';
+  return undefined;
+}
