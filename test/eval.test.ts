@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOpenAIServer, type OpenAIServer, type ServerOptions } from './helpers/openai-server.js';
 import { evalRepo, localEnv, promptWithTests } from './helpers/eval-repo.js';
-import { run } from './helpers/repo.js';
+import { run, tempDir, EXAMPLE_ROOT } from './helpers/repo.js';
+import { validatorFor } from '../src/core/validate-schema.js';
 
 let server: OpenAIServer | undefined;
 afterEach(async () => {
@@ -116,27 +117,21 @@ describe('eval assertions', () => {
     expect(graderBody.messages[1].content).toContain('<output>\nOpen the album and tap Share to invite family.\n</output>');
   });
 
-  it('runs javascript assertions from files inside the repository only', async () => {
+  it('runs javascript assertions from files in the repository (validate rejects files outside it)', async () => {
     const s = await serve({ chat: () => ({ content: 'three words here' }) });
     const dir = evalRepo(`  - name: js
     vars: { question: q }
     assert:
       - { type: javascript, value: checks/word-count.mjs }
       - { type: javascript, value: checks/score.mjs, threshold: 0.5 }
-  - name: js-outside
-    vars: { question: q }
-    assert:
-      - { type: javascript, value: ../outside.mjs }
 `, {
       'checks/word-count.mjs': 'export default (output, { vars }) => ({ pass: output.split(" ").length === 3, reason: `3 words for ${vars.question}` });\n',
       'checks/score.mjs': 'export default (output) => output.length / 100;\n',
     });
-    writeFileSync(join(dir, '..', 'outside.mjs'), 'export default () => true;\n');
     const r = await evalJson(dir, localEnv(s.url));
     const js = r.byName('js');
     expect(js.assertions[0]).toMatchObject({ pass: true, reason: '3 words for q' });
     expect(js.assertions[1]).toMatchObject({ pass: false, reason: 'checks/score.mjs scored 0.16 (threshold 0.5)' });
-    expect(r.byName('js-outside')).toMatchObject({ status: 'error', assertions: [{ error: true, reason: 'javascript file ../outside.mjs is outside the repository' }] });
   });
 
   it('estimates tokens with tiktoken when the provider reports no usage, and says so', async () => {
@@ -271,6 +266,8 @@ describe('eval output', () => {
     expect(r.code).toBe(1);
     expect(r.file).toMatchObject({ schema_version: 1, kind: 'promptops/eval-results', environment: 'production', mode: 'cache', provider: 'live' });
     expect(r.file!.results.map((x) => x.test)).toEqual(['passes', 'fails']);
+    const validate = validatorFor('eval-results');
+    expect(validate(r.file), JSON.stringify(validate.errors)).toBe(true);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="answer" tests="2" failures="1" errors="0"/);
     expect(xml).toContain('<failure message="contains: output does not contain &quot;missing &amp; &lt;gone>&quot; (got &quot;answer &lt;ok> &amp; done&quot;, 18 chars)"/>');
@@ -391,5 +388,20 @@ describe('validate checks assertions before any eval runs', () => {
       ['warning', 20, 'contains: "threshold" has no effect (only llm-rubric, similar and javascript scores use it)'],
       ['error', 21, 'json-schema: "value" must be a JSON Schema object, got a list'],
     ]);
+  });
+});
+
+describe('the example repository', () => {
+  it('evaluates offline from its recordings: every production test passes under --replay', async () => {
+    const out = join(tempDir(), 'results.json');
+    const junit = join(tempDir(), 'junit.xml');
+    const r = await run(['eval', '--env', 'production', '--replay', '--output', out, '--junit', junit], { cwd: EXAMPLE_ROOT });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const file = JSON.parse(readFileSync(out, 'utf8')) as ResultsFile;
+    expect(validatorFor('eval-results')(file)).toBe(true);
+    expect(file.summary).toMatchObject({ total: 31, passed: 31, failed: 0, errored: 0 });
+    expect(file.results.filter((x) => x.source === 'cache')).toHaveLength(20);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuites tests="31" failures="0" errors="0"/);
   });
 });

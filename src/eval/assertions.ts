@@ -4,25 +4,15 @@ import { pathToFileURL } from 'node:url';
 import { canonicalJson } from '../core/canonical.js';
 import { createAjv } from '../core/validate-schema.js';
 import type { Assertion } from '../core/schemas/prompt.js';
+import type { AssertionOutcome } from '../core/schemas/eval-results.js';
 import type { RenderedMessage } from '../core/render.js';
 import { gradeRubric, similarity, type GradingCall } from './grading.js';
 import type { ModelClient } from './client.js';
 
 export type Target = 'prompt' | 'output';
 
-export interface AssertionResult {
-  type: string;
-  target: Target;
-  pass: boolean;
-  /** 0..1; binary assertions score 0 or 1. */
-  score: number;
-  weight: number;
-  /** Why it passed or failed, in words. */
-  reason: string;
-  /** The assertion could not be evaluated (grader unreachable, bad regex, missing file): the test is `error`. */
-  error?: boolean;
-  description?: string;
-}
+/** Outcome of one assertion (schemas/eval-results.schema.json). */
+export type AssertionResult = AssertionOutcome;
 
 export interface AssertionContext {
   root: string;

@@ -3,42 +3,14 @@ import { once } from 'node:events';
 import { dirname } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { quantileSorted } from 'simple-statistics';
+import type { EvalSummaryData, GroupOutcome } from '../core/schemas/eval-results.js';
 import type { TestResult } from './run.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
-export interface GroupSummary {
-  prompt: string;
-  variant?: string;
-  total: number;
-  passed: number;
-  failed: number;
-  errored: number;
-  pass_rate: number;
-  input_tokens: number;
-  output_tokens: number;
-  /** Some token counts are tiktoken estimates (the provider reported no usage). */
-  tokens_estimated: boolean;
-  cost_usd: number;
-  grading_cost_usd: number;
-  latency_p50_ms?: number;
-  latency_p95_ms?: number;
-}
+export type GroupSummary = GroupOutcome;
 
-export interface EvalSummary {
-  total: number;
-  passed: number;
-  failed: number;
-  errored: number;
-  /** Errors meaning the provider cannot be used at all (unreachable, missing key, rejected key). */
-  unreachable: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  grading: { calls: number; input_tokens: number; output_tokens: number; cost_usd: number };
-  sources: Record<string, number>;
-  groups: GroupSummary[];
-}
+export type EvalSummary = EvalSummaryData;
 
 /** Running totals per prompt (and variant); keeps counters and latencies, never the results themselves. */
 export function createSummary() {

@@ -9,46 +9,15 @@ import { evaluateAssertion, needsOutput, type AssertionContext, type AssertionRe
 import type { ModelClient } from './client.js';
 import type { GradingCall } from './grading.js';
 import type { EvalJob } from './plan.js';
+import type { TestOutcome } from '../core/schemas/eval-results.js';
 import { CallError, type CallErrorKind, type ChatResponse } from './types.js';
 
 export type TestStatus = 'pass' | 'fail' | 'error';
 
-export interface TokenCount {
-  input: number;
-  output: number;
-  cached_input?: number;
-  reasoning?: number;
-  /** Counted locally with tiktoken because the provider reported no usage. */
-  estimated: boolean;
-}
+export type TokenCount = NonNullable<TestOutcome['tokens']>;
 
-/** One test's result; the shape of an entry of `results` in the results file (schema_version 1). */
-export interface TestResult {
-  prompt: string;
-  /** Prompt rendered, when an experiment variant swapped it. */
-  rendered_prompt?: string;
-  prompt_version: number;
-  test: string;
-  variant?: string;
-  feature?: string;
-  environment: string;
-  model?: string;
-  file: string;
-  /** Line of the test in `file`; set on failing and errored tests (finding it costs a positioned parse of the file). */
-  line?: number;
-  status: TestStatus;
-  score: number;
-  threshold?: number;
-  assertions: AssertionResult[];
-  error?: { kind: CallErrorKind | 'render' | 'no-model' | 'assertion'; message: string };
-  output?: string;
-  /** Where the output came from: a live call, the response cache, or the offline provider. */
-  source?: ChatResponse['source'];
-  latency_ms?: number;
-  tokens?: TokenCount;
-  cost_usd?: number;
-  grading: { calls: number; input_tokens: number; output_tokens: number; cost_usd: number; estimated: boolean };
-}
+/** One test's result: an entry of `results` in the results file (schemas/eval-results.schema.json). */
+export type TestResult = TestOutcome;
 
 export interface RunOptions {
   repo: Repository;
