@@ -4,9 +4,9 @@ import type { TestResult } from '../eval/run.js';
 import { colors, type Io } from './io.js';
 
 /** A progress bar on an interactive terminal; nothing in CI logs or pipes. */
-export function createProgress(io: Io) {
+export function createProgress(io: Io, stream: NodeJS.WritableStream = process.stderr) {
   const enabled = io.isTTY && !io.env.CI;
-  const bar = enabled ? new cliProgress.SingleBar({ format: 'eval {bar} {value}/{total} tests · {duration_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = enabled ? new cliProgress.SingleBar({ format: 'eval {bar} {value}/{total} tests · {duration_formatted}', stream, hideCursor: true, clearOnComplete: true, noTTYOutput: true, notTTYSchedule: 100 }, cliProgress.Presets.shades_classic) : undefined;
   return {
     start: (total: number) => bar?.start(total, 0),
     update: (done: number) => bar?.update(done),
