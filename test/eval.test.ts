@@ -405,3 +405,17 @@ describe('the example repository', () => {
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuites tests="31" failures="0" errors="0"/);
   });
 });
+
+describe('eval keeps secrets out of output', () => {
+  it('redacts API keys quoted back in provider errors', async () => {
+    const key = 'sk-proj-AbCdEf0123456789';
+    const s = await serve({ chat: () => ({ status: 401, content: `Incorrect API key provided: ${key}. Also sk-ab***************6789 here.` }) });
+    const dir = evalRepo(`  - name: t\n    vars: { question: q }\n    assert: [{ type: contains, value: x }]\n`);
+    const r = await evalJson(dir, localEnv(s.url, { LOCAL_API_KEY: key }));
+    expect(r.code).toBe(3);
+    const everything = r.stdout + r.stderr + readFileSync(join(dir, 'results.json'), 'utf8');
+    expect(everything).toContain('Incorrect API key provided: [redacted]');
+    expect(everything).not.toContain('AbCdEf0123456789');
+    expect(everything).not.toContain('6789 here');
+  });
+});

@@ -42,6 +42,13 @@ export function createLiveProvider(options: LiveProviderOptions): Provider {
     return { client, model: ref.slice(slash + 1), type: provider.type };
   }
 
+  // Provider error texts sometimes quote the key ("Incorrect API key provided: sk-ab***yz"); none reaches a log or results file.
+  const secrets = Object.values(options.catalog.providers).map((p) => (p.api_key_env ? options.env[p.api_key_env] : undefined)).filter((k): k is string => Boolean(k && k.length >= 8));
+  const toCallError = (error: unknown, ref: string) => {
+    const e = callError(error, ref);
+    return e instanceof CallError ? new CallError(e.kind, redact(e.message, secrets), e.status) : e;
+  };
+
   return {
     name: 'live',
     async chat(request: ChatRequest): Promise<ChatResponse> {
@@ -110,7 +117,7 @@ function usageOf(usage: OpenAI.CompletionUsage | undefined | null): Usage | unde
   };
 }
 
-function toCallError(error: unknown, ref: string): Error {
+function callError(error: unknown, ref: string): Error {
   if (error instanceof CallError) return error;
   if (error instanceof OpenAI.APIConnectionTimeoutError) return new CallError('timeout', `${ref}: request timed out (after retries)`);
   if (error instanceof OpenAI.APIConnectionError) {
@@ -131,4 +138,11 @@ function toCallError(error: unknown, ref: string): Error {
     return new CallError(kind, `${ref}: HTTP ${text}`, error.status);
   }
   return error as Error;
+}
+
+/** Removes API keys from a message: the configured ones verbatim, and anything shaped like a vendor key. */
+export function redact(message: string, secrets: string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out.replace(/\b(sk-(?:proj-|ant-)?|AIza|ghp_|github_pat_)[A-Za-z0-9_*\-.]{6,}/g, '$1[redacted]');
 }
