@@ -1,6 +1,6 @@
 // Bundles the CLI with esbuild. Commands are split into chunks loaded on demand, so
 // `promptops --help` parses only the entry chunk. tiktoken (WASM loaded from its own folder)
-// stays external.
+// stays external, as does DuckDB (a native addon per platform).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -17,7 +17,7 @@ const result = await build({
   minify: process.env.PROMPTOPS_NO_MINIFY !== "1",
   sourcemap: 'linked',
   metafile: true,
-  external: ['tiktoken'],
+  external: ['tiktoken', '@duckdb/node-api'],
   chunkNames: 'chunks/[name]-[hash]',
   banner: {
     // Bundled CommonJS dependencies call require(); give ESM chunks one.
