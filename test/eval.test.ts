@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOpenAIServer, type OpenAIServer, type ServerOptions } from './helpers/openai-server.js';
-import { evalRepo, localEnv, promptWithTests } from './helpers/eval-repo.js';
+import { evalRepo, LOCAL_MODELS_YAML, localEnv, promptWithTests } from './helpers/eval-repo.js';
 import { run, tempDir, EXAMPLE_ROOT } from './helpers/repo.js';
 import { validatorFor } from '../src/core/validate-schema.js';
 
@@ -209,6 +209,13 @@ describe('eval robustness', () => {
     const down = await run(['eval', '--env', 'production'], { cwd: dir, env: localEnv(url) });
     expect(down.code).toBe(3);
     expect(down.stdout).toMatch(/error \(unreachable\): local\/chat-1: cannot reach the provider \(ECONNREFUSED\)/);
+    const graderDown = evalRepo(`  - name: t\n    vars: { question: q }\n    assert: [{ type: llm-rubric, value: Is polite., provider: remote/grader }]\n`, {
+      'features/_models.yaml': `${LOCAL_MODELS_YAML.replace('models:\n', 'models:\n  remote/grader:\n    context_window: 8192\n    max_output_tokens: 1024\n    capabilities: [chat]\n    status: available\n    pricing: [{ effective_from: 2025-01-01, input_per_mtok: 1, output_per_mtok: 1 }]\n').replace('providers:\n', 'providers:\n  remote:\n    type: custom\n    base_url: http://127.0.0.1:9/v1\n    api_key_env: REMOTE_API_KEY\n')}`,
+    });
+    const up = await serve({ chat: () => ({ content: 'Hello!' }) });
+    const grader = await run(['eval', '--env', 'production', '--provider', 'live'], { cwd: graderDown, env: localEnv(up.url) });
+    expect(grader.code).toBe(3);
+    expect(grader.stdout).toContain('environment variable REMOTE_API_KEY (API key of provider "remote") is not set');
     const noKey = await run(['eval', '--env', 'production'], { cwd: dir, env: { PROMPTOPS_LOCAL_BASE_URL: url } });
     expect(noKey.code).toBe(3);
     expect(noKey.stdout).toContain('environment variable LOCAL_API_KEY (API key of provider "local") is not set');

@@ -91,7 +91,7 @@ export function githubAnnotations(results: TestResult[]): string[] {
     .filter((r) => r.status !== 'pass')
     .map((r) => {
       const why = r.error?.kind === 'assertion' || !r.error ? r.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`).join('; ') : r.error.message;
-      return `::error file=${r.file},line=${r.line},title=${esc(`eval ${r.status}: ${r.prompt} › ${r.test}`)}::${esc(why)}`;
+      return `::error file=${r.file},line=${r.line},title=${esc(`eval ${r.status}: ${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`)}::${esc(why)}`;
     });
 }
 

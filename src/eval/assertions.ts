@@ -8,6 +8,7 @@ import type { AssertionOutcome } from '../core/schemas/eval-results.js';
 import type { RenderedMessage } from '../core/render.js';
 import { gradeRubric, similarity, type GradingCall } from './grading.js';
 import type { ModelClient } from './client.js';
+import { CallError } from './types.js';
 
 export type Target = 'prompt' | 'output';
 
@@ -18,7 +19,7 @@ export interface AssertionContext {
   root: string;
   vars: Record<string, unknown>;
   prompt: { messages: RenderedMessage[]; text: string; inputTokens: number; worstCaseCostUsd?: number };
-  output?: { text: string; latencyMs: number; outputTokens: number; costUsd?: number };
+  output?: { text: string; latencyMs: number; outputTokens: number; costUsd?: number; offline?: boolean };
   client: ModelClient;
   grader: string;
   embeddingModel: string;
@@ -50,7 +51,9 @@ export async function evaluateAssertion(assertion: Assertion, ctx: AssertionCont
   try {
     outcome = await evaluate(type, target, assertion, ctx);
   } catch (error) {
-    outcome = { pass: false, reason: (error as Error).message, error: true };
+    // A grader or embedding provider that cannot be used at all makes the run exit 3, like the tested call.
+    const unusable = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config') ? { error_kind: error.kind } : {};
+    return { ...base, pass: false, score: 0, reason: (error as Error).message, error: true, ...unusable };
   }
   if (outcome.error) return { ...base, pass: false, score: 0, reason: outcome.reason, error: true };
   const score = outcome.score ?? (outcome.pass ? 1 : 0);
@@ -110,7 +113,10 @@ async function evaluate(type: string, target: Target, a: Assertion, ctx: Asserti
     case 'cost': {
       const limit = number(a.value, type);
       const cost = target === 'prompt' ? ctx.prompt.worstCaseCostUsd : ctx.output!.costUsd;
-      if (cost === undefined) return { pass: false, error: true, reason: 'the model has no price in the catalog on this date; add pricing to features/_models.yaml' };
+      if (cost === undefined) {
+        const why = target === 'output' && ctx.output?.offline ? 'the offline provider\'s answer has no cost; record real responses to check cost' : 'the model has no price in the catalog on this date; add pricing to features/_models.yaml';
+        return { pass: false, error: true, reason: why };
+      }
       const label = target === 'prompt' ? 'worst-case cost per call (input + max_tokens output)' : 'call cost';
       return { pass: cost <= limit, reason: `${label} $${cost.toFixed(6)} (limit $${limit})` };
     }
@@ -227,7 +233,7 @@ async function runJavascript(a: Assertion, subject: string, ctx: AssertionContex
   }
   if (value && typeof value === 'object' && typeof (value as { pass?: unknown }).pass === 'boolean') {
     const r = value as { pass: boolean; score?: number; reason?: string };
-    return { pass: r.pass, score: typeof r.score === 'number' ? r.score : undefined, reason: r.reason ?? `${file} returned pass=${r.pass}` };
+    return { pass: r.pass, score: typeof r.score === 'number' ? Math.min(1, Math.max(0, r.score)) : undefined, reason: r.reason ?? `${file} returned pass=${r.pass}` };
   }
   return { pass: false, error: true, reason: `${file} returned ${JSON.stringify(value)}; expected a boolean, a number or {pass, score, reason}` };
 }

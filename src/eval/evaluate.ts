@@ -43,7 +43,7 @@ export interface EvaluateOptions {
   onResult?: (result: TestResult) => void | Promise<void>;
   onProgress?: (done: number, total: number) => void;
   /** Called once the tests to run are known, before any runs. */
-  onPlan?: (count: number, prompts: string[]) => void;
+  onPlan?: (count: number, prompts: string[]) => void | Promise<void>;
 }
 
 export interface EvaluateResult {
@@ -77,7 +77,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   }
   const plan = planEval({ repo, prompts, experiment: options.experiment });
   if (plan.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: plan.diagnostics, summary: summary.result(), provider: providerChoice, mode, changed };
-  options.onPlan?.(plan.value.length, [...new Set(plan.value.map((j) => j.prompt))]);
+  await options.onPlan?.(plan.value.length, [...new Set(plan.value.map((j) => j.prompt))]);
 
   const env = options.env ?? process.env;
   const concurrency = options.concurrency ?? settings.concurrency ?? EVAL_DEFAULTS.concurrency;

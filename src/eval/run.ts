@@ -136,7 +136,7 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
       : { input: estimate.inputTokens, output: countTokens(estimate.encoding, response.text), estimated: true };
     // The offline provider's echo is not a real answer; pricing it would invent spend.
     cost = price && response.source !== 'offline' ? costOf(price, { input: tokens.input, output: tokens.output, cachedInput: tokens.cached_input, reasoning: tokens.reasoning }) : undefined;
-    ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost };
+    ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost, offline: response.source === 'offline' };
     for (const [i, a] of assertions.entries()) if (needsOutput(a)) slots[i] = await evaluateAssertion(a, ctx);
   }
   const results = evaluated();
@@ -151,13 +151,13 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
     status: failedError ? 'error' : pass ? 'pass' : 'fail',
     score: round(score),
     assertions: results,
-    ...(failedError ? { error: { kind: 'assertion' as const, message: `${failedError.type}: ${failedError.reason}` } } : {}),
-    ...(response ? { output: response.text, source: response.source, latency_ms: Math.round(response.latencyMs), tokens, cost_usd: cost } : {}),
+    ...(failedError ? { error: { kind: failedError.error_kind ?? ('assertion' as const), message: `${failedError.type}: ${failedError.reason}` } } : {}),
+    ...(response ? { output: response.text, source: response.source, latency_ms: Math.round(response.latencyMs), tokens, ...(cost !== undefined ? { cost_usd: round(cost, 1e10) } : {}) } : {}),
     grading,
   };
 }
 
-const round = (n: number) => Math.round(n * 1e6) / 1e6;
+const round = (n: number, scale = 1e6) => Math.round(n * scale) / scale;
 
 function account(repo: Repository, call: GradingCall, date: string, into: TestResult['grading']): void {
   into.calls++;

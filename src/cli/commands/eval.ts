@@ -52,7 +52,11 @@ export default defineCommand({
 
     const started = performance.now();
     const startedAt = new Date().toISOString();
-    const results = args.output ? await openResultsFile(resolve(io.cwd, args.output), { environment, mode, provider, ...(args.experiment ? { experiment: args.experiment } : {}), started_at: startedAt }) : undefined;
+    if (args.experiment !== undefined && (args.prompt !== undefined || args['changed-since'] !== undefined)) {
+      throw usageError('promptops eval: --experiment runs its feature\'s tests; it cannot be combined with --prompt or --changed-since');
+    }
+    // Opened once the plan is known, so a usage error leaves no empty results file behind.
+    let results: Awaited<ReturnType<typeof openResultsFile>> | undefined;
     const junit = args.junit ? createJunitCollector() : undefined;
     const c = colors(io);
     const progress = createProgress(io);
@@ -70,7 +74,10 @@ export default defineCommand({
         concurrency,
         timeoutMs,
         env: io.env,
-        onPlan: (count) => progress.start(count),
+        onPlan: async (count) => {
+          if (args.output) results = await openResultsFile(resolve(io.cwd, args.output), { environment, mode, provider, ...(args.experiment ? { experiment: args.experiment } : {}), started_at: startedAt });
+          progress.start(count);
+        },
         onProgress: (done) => progress.update(done),
         onResult: async (result) => {
           await results?.add(result);

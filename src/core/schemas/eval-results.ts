@@ -14,6 +14,7 @@ export const AssertionOutcome = StrictObject(
     weight: Type.Number({ minimum: 0, description: 'Weight in the test score.' }),
     reason: Type.String({ description: 'Why it passed or failed, in words.' }),
     error: Opt(Type.Boolean({ description: 'The assertion could not be evaluated (grader unreachable, invalid regex, missing file); the test is `error`.' })),
+    error_kind: Opt(StringEnum(['unreachable', 'config'], 'The grader or embedding provider could not be used at all (the run exits 3).')),
     description: Opt(Type.String({ description: 'The assertion\'s own description from the prompt file.' })),
   },
   'Outcome of one assertion.',
