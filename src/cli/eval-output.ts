@@ -63,7 +63,7 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
 
 /** With variants, rows group per variant (all prompts) first, so variants compare side by side. */
 function byVariant(groups: GroupSummary[]): GroupSummary[] {
-  const totals = new Map<string, GroupSummary & { latencies?: never }>();
+  const totals = new Map<string, GroupSummary>();
   for (const g of groups) {
     const t = totals.get(g.variant!) ?? { ...g, prompt: 'all prompts', total: 0, passed: 0, failed: 0, errored: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, grading_cost_usd: 0, tokens_estimated: false, latency_p50_ms: undefined, latency_p95_ms: undefined };
     t.total += g.total;

@@ -1,6 +1,5 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compileRegex, fileInRepository } from '../core/assertion-values.js';
 import { canonicalJson } from '../core/canonical.js';
 import { createAjv } from '../core/validate-schema.js';
 import type { Assertion } from '../core/schemas/prompt.js';
@@ -163,16 +162,7 @@ const regexCache = new Map<string, RegExp>();
 function regex(value: unknown): RegExp {
   const source = text(value, 'regex');
   let re = regexCache.get(source);
-  if (!re) {
-    // `/pattern/flags` for flags, a bare pattern otherwise.
-    const m = /^\/(.*)\/([dgimsuyv]*)$/s.exec(source);
-    try {
-      re = m ? new RegExp(m[1]!, m[2]!.replace('g', '')) : new RegExp(source);
-    } catch (error) {
-      throw new Error(`invalid regular expression ${quote(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
-    }
-    regexCache.set(source, re);
-  }
+  if (!re) regexCache.set(source, (re = compileRegex(source)));
   return re;
 }
 
@@ -207,15 +197,12 @@ const modules = new Map<string, Promise<JsFunction>>();
 /** A function exported (default) by a file inside the repository; it returns a boolean, a 0..1 score or `{pass, score?, reason?}`. */
 async function runJavascript(a: Assertion, subject: string, ctx: AssertionContext): Promise<Outcome> {
   const file = text(a.value, 'javascript');
-  const abs = resolve(ctx.root, file);
-  let real: string;
-  try {
-    real = realpathSync(abs);
-  } catch {
-    return { pass: false, error: true, reason: `javascript file ${file} not found (paths are relative to the repository root)` };
+  const found = fileInRepository(ctx.root, file);
+  if ('problem' in found) {
+    const reason = found.problem === 'missing' ? `javascript file ${file} not found (paths are relative to the repository root)` : `javascript file ${file} is outside the repository`;
+    return { pass: false, error: true, reason };
   }
-  const rel = relative(realpathSync(ctx.root), real);
-  if (rel.startsWith('..') || isAbsolute(rel)) return { pass: false, error: true, reason: `javascript file ${file} is outside the repository` };
+  const real = found.path;
   let load = modules.get(real);
   if (!load) {
     load = import(pathToFileURL(real).href).then((m: { default?: unknown }) => {

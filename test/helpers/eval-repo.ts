@@ -1,5 +1,16 @@
 import { CONFIG_YAML, repo, type Tree } from './repo.js';
 
+const localModel = (id: string, capabilities: string, input: number, output: number, extra = '') => `  local/${id}:
+    context_window: 8192
+    max_output_tokens: 1024
+    capabilities: [${capabilities}]
+    status: available
+    pricing:
+      - effective_from: 2025-01-01
+        input_per_mtok: ${input}
+        output_per_mtok: ${output}
+${extra}`;
+
 /** Catalog of a local OpenAI-compatible provider; tests point it at their server with PROMPTOPS_LOCAL_BASE_URL. */
 export const LOCAL_MODELS_YAML = `providers:
   local:
@@ -7,44 +18,7 @@ export const LOCAL_MODELS_YAML = `providers:
     base_url: http://127.0.0.1:9/v1
     api_key_env: LOCAL_API_KEY
 models:
-  local/chat-1:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat, json_mode]
-    status: available
-    pricing:
-      - effective_from: 2025-01-01
-        input_per_mtok: 1
-        output_per_mtok: 2
-        cached_input_per_mtok: 0.5
-  local/chat-2:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat]
-    status: available
-    pricing:
-      - effective_from: 2025-01-01
-        input_per_mtok: 10
-        output_per_mtok: 20
-  local/grader-1:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat, json_mode]
-    status: available
-    pricing:
-      - effective_from: 2025-01-01
-        input_per_mtok: 3
-        output_per_mtok: 6
-  local/embed-1:
-    context_window: 8192
-    max_output_tokens: 1
-    capabilities: [embeddings]
-    status: available
-    pricing:
-      - effective_from: 2025-01-01
-        input_per_mtok: 0.1
-        output_per_mtok: 0
-`;
+${localModel('chat-1', 'chat, json_mode', 1, 2, '        cached_input_per_mtok: 0.5\n')}${localModel('chat-2', 'chat', 10, 20)}${localModel('grader-1', 'chat, json_mode', 3, 6)}${localModel('embed-1', 'embeddings', 0.1, 0)}`;
 
 export const evalConfig = (evalSection = '') => `${CONFIG_YAML}eval:
   provider: live

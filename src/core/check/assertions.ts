@@ -1,5 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { compileRegex, fileInRepository } from '../assertion-values.js';
 import { didYouMean } from '../diagnostics.js';
 import type { Entity } from '../repository.js';
 import type { Assertion, PromptFile } from '../schemas/prompt.js';
@@ -23,12 +22,10 @@ export function checkAssertion(ctx: CheckContext, prompt: Entity<PromptFile>, a:
   if (TEXT.has(type) && typeof v !== 'string' && typeof v !== 'number') return bad(`"value" must be text, got ${kind(v)}`, hintFor(type));
   if (NUMBER.has(type) && (typeof v !== 'number' || v < 0)) return bad(`"value" must be a number ≥ 0, got ${kind(v)}`, hintFor(type));
   if (type === 'regex') {
-    const source = String(v);
-    const m = /^\/(.*)\/([dgimsuyv]*)$/s.exec(source);
     try {
-      new RegExp(m ? m[1]! : source, m ? m[2]! : undefined);
+      compileRegex(String(v));
     } catch (error) {
-      bad(`invalid regular expression ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`, 'write a JavaScript regex, optionally as /pattern/flags');
+      bad((error as Error).message, 'write a JavaScript regex, optionally as /pattern/flags');
     }
   }
   if (type === 'json-schema') {
@@ -39,10 +36,8 @@ export function checkAssertion(ctx: CheckContext, prompt: Entity<PromptFile>, a:
   if (type === 'similar' && !(typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')))) bad(`"value" must be a text or a list of texts, got ${kind(v)}`);
   if (type === 'javascript') {
     if (typeof v !== 'string') return bad(`"value" must be the path of a .js/.mjs file, got ${kind(v)}`);
-    const abs = resolve(ctx.repo.root, v);
-    if (!existsSync(abs)) return bad(`file ${v} not found`, 'paths are relative to the repository root');
-    const rel = relative(realpathSync(ctx.repo.root), realpathSync(abs));
-    if (rel.startsWith('..') || isAbsolute(rel)) bad(`file ${v} is outside the repository`, 'assertion code must live in the repository');
+    const found = fileInRepository(ctx.repo.root, v);
+    if ('problem' in found) bad(found.problem === 'missing' ? `file ${v} not found` : `file ${v} is outside the repository`, found.problem === 'missing' ? 'paths are relative to the repository root' : 'assertion code must live in the repository');
   }
 }
 
