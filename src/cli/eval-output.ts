@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { textTable } from './table.js';
 import type { EvalSummary, GroupSummary } from '../eval/report.js';
 import type { TestResult } from '../eval/run.js';
 import { colors, type Io } from './io.js';
@@ -53,7 +54,7 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
     ms(g.latency_p50_ms),
     ms(g.latency_p95_ms),
   ]);
-  io.out(table(head, rows, c.bold));
+  io.out(textTable(head, rows, c.bold));
   const sources = Object.entries(s.sources).map(([k, v]) => `${v} ${k}`).join(', ');
   const status = [`${s.passed} passed`, s.failed ? c.red(`${s.failed} failed`) : undefined, s.errored ? c.yellow(`${s.errored} errored`) : undefined].filter(Boolean).join(', ');
   const grading = s.grading.calls ? ` (+ ${usd(s.grading.cost_usd)} grading, ${s.grading.calls} calls)` : '';
@@ -98,8 +99,3 @@ export function githubAnnotations(results: TestResult[]): string[] {
 const usd = (n: number) => (n === 0 ? '$0' : n < 0.01 ? `$${n.toFixed(5)}` : `$${n.toFixed(4)}`);
 const ms = (n?: number) => (n === undefined ? '-' : n >= 1000 ? `${(n / 1000).toFixed(1)}s` : `${n}ms`);
 
-function table(head: string[], rows: string[][], bold: (s: string) => string): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  return [bold(line(head)), ...rows.map(line)].join('\n');
-}

@@ -11,6 +11,10 @@ export const COMMANDS: Record<string, { description: string; load: Lazy }> = {
   render: { description: 'Render a prompt with variables; show tokens and cost', load: () => import('./commands/render.js').then((m) => m.default) },
   eval: { description: 'Run prompt tests against models: assertions, cost, latency; record/replay', load: () => import('./commands/eval.js').then((m) => m.default) },
   compile: { description: 'Compile the bundle of each environment (canonical JSON, sha256 revision)', load: () => import('./commands/compile.js').then((m) => m.default) },
+  'spend report': { description: 'Spend from usage logs by feature, model, team, day, … (table, markdown, JSON, CSV, HTML)', load: () => import('./commands/spend-report.js').then((m) => m.default) },
+  'spend budgets': { description: 'Budget status, burn rate and projection; alerts once per period and threshold', load: () => import('./commands/spend-budgets.js').then((m) => m.default) },
+  'spend optimize': { description: 'Savings backed by usage and eval results: cheaper models, prompt caching, errors', load: () => import('./commands/spend-optimize.js').then((m) => m.default) },
+  'experiment report': { description: 'Experiment results: exposures, metrics with confidence intervals, SRM, winner', load: () => import('./commands/experiment-report.js').then((m) => m.default) },
 };
 
 export const VERSION = '0.1.0';
@@ -21,9 +25,24 @@ const root = defineCommand({
   subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, { meta: { name, description: c.description } }])),
 });
 
+/** Groups of two-word commands (`spend report`): the group name alone lists them. */
+const GROUPS = new Set(Object.keys(COMMANDS).filter((k) => k.includes(' ')).map((k) => k.split(' ')[0]!));
+
 /** Runs the CLI with injected argv and io; returns the exit code instead of exiting. */
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, second] = argv;
+  const twoWord = first !== undefined && second !== undefined && COMMANDS[`${first} ${second}`] ? `${first} ${second}` : undefined;
+  const [name, ...rest] = twoWord ? [twoWord, ...argv.slice(2)] : argv;
+  if (name && GROUPS.has(name) && !twoWord) {
+    const subs = Object.entries(COMMANDS).filter(([k]) => k.startsWith(`${name} `));
+    const known = subs.map(([k, c]) => `  ${k.padEnd(20)} ${c.description}`).join('\n');
+    if (second !== undefined && second !== '--help' && second !== '-h') {
+      io.err(`promptops: unknown command "${name} ${second}". Commands:\n${known}`);
+      return EXIT.usage;
+    }
+    io.out(`Commands:\n${known}`);
+    return second === undefined ? EXIT.usage : EXIT.ok;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(await renderUsage(root));
     return name === undefined ? EXIT.usage : EXIT.ok;

@@ -1,0 +1,103 @@
+import type { ArgsDef } from 'citty';
+import { hasErrors } from '../core/diagnostics.js';
+import { loadRepository, type Repository } from '../core/repository.js';
+import { DbError } from '../spend/duckdb.js';
+import type { RejectedRow } from '../spend/locate.js';
+import { NoUsageFilesError, openSpend, type OpenSpendOptions, type SpendSession } from '../spend/session.js';
+import { describeError } from '../spend/usage-sql.js';
+import { printDiagnostics, resolveRoot, summary } from './_shared.js';
+import { EXIT, ExitError, usageError } from './errors.js';
+import { colors, type Io } from './io.js';
+
+export const spendArgs = {
+  root: { type: 'string', description: 'Repository root (default: current directory)', valueHint: 'dir' },
+  usage: { type: 'string', description: 'Usage log files, globs or folders, comma-separated (default: usage.paths of promptops.config.yaml)', valueHint: 'paths' },
+  from: { type: 'string', description: 'First day counted: YYYY-MM-DD, or Nd for N days before today (UTC)', valueHint: 'date' },
+  to: { type: 'string', description: 'Last day counted, inclusive: YYYY-MM-DD (UTC)', valueHint: 'date' },
+  strict: { type: 'boolean', description: 'Fail (exit 1) when any usage row is rejected' },
+} satisfies ArgsDef;
+
+const DAY = 86_400_000;
+
+/** `--from`/`--to` as an inclusive start and exclusive end timestamp (ISO, UTC). */
+export function parseRange(args: { from?: string; to?: string }, now = new Date()): { from?: string; to?: string } {
+  const day = (value: string, flag: string): Date => {
+    const relative = /^(\d+)d$/.exec(value);
+    if (relative) return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - Number(relative[1]) * DAY);
+    const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(NaN);
+    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) throw usageError(`promptops: --${flag} "${value}" is not a date (YYYY-MM-DD or Nd)`);
+    return d;
+  };
+  const from = args.from ? day(args.from, 'from') : undefined;
+  const to = args.to ? new Date(day(args.to, 'to').getTime() + DAY) : undefined;
+  if (from && to && from >= to) throw usageError(`promptops: --from ${args.from} is after --to ${args.to}`);
+  return { from: from?.toISOString(), to: to?.toISOString() };
+}
+
+export function loadSpendRepo(io: Io, rootArg: string | undefined): Repository {
+  const root = resolveRoot(io, rootArg);
+  const { value: repo, diagnostics } = loadRepository({ root });
+  // Spend needs the config, the catalog and the budget/feature files; other files may be broken.
+  const blocking = diagnostics.filter((d) => d.severity === 'error' && (d.file === 'promptops.config.yaml' || d.file === 'features/_models.yaml' || d.file.startsWith('budgets/')));
+  if (hasErrors(blocking) || !repo) {
+    printDiagnostics(io, root, blocking, 'human');
+    throw new ExitError(EXIT.failed, `${summary(io, blocking)}: fix the configuration before reading spend`);
+  }
+  return repo;
+}
+
+/** Opens the usage logs; maps missing files to exit 2 and DuckDB failures to exit 3. */
+export async function openUsage(io: Io, options: OpenSpendOptions & { strict?: boolean; quiet?: boolean }): Promise<SpendSession> {
+  let session: SpendSession;
+  try {
+    session = await openSpend(options);
+  } catch (error) {
+    if (error instanceof NoUsageFilesError) throw usageError(`promptops: ${error.message}`);
+    if (error instanceof DbError) throw new ExitError(EXIT.infra, `promptops: reading usage logs failed: ${error.message.split('\n')[0]}`);
+    throw error;
+  }
+  if (!options.quiet) printUsageStats(io, session);
+  if (options.strict && session.stats.rejectedRows > 0) {
+    session.close();
+    throw new ExitError(EXIT.failed, `promptops: ${session.stats.rejectedRows} usage rows rejected (--strict)`);
+  }
+  return session;
+}
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** Rows read, duplicates, rejected rows with their location, unpriced models: on stderr. */
+export function printUsageStats(io: Io, session: SpendSession): void {
+  const c = colors(io);
+  const { stats } = session;
+  const parts = [`${n(session.files.length)} file${session.files.length === 1 ? '' : 's'}`, `${n(stats.rows)} rows`, `${n(stats.calls)} calls`];
+  if (stats.duplicates) parts.push(`${n(stats.duplicates)} duplicate request_id rows counted once`);
+  if (stats.rejectedRows) parts.push(c.yellow(`${n(stats.rejectedRows)} rows rejected`));
+  io.err(c.dim(`usage: ${parts.join(' · ')}`));
+  if (stats.rejectedRows) {
+    for (const r of session.rejectedRows) io.err(formatRejected(r, c.yellow));
+    const shown = new Map<string, number>();
+    for (const r of session.rejectedRows) shown.set(r.file, (shown.get(r.file) ?? 0) + 1);
+    for (const g of stats.rejected) {
+      const display = session.files.find((f) => f.path === g.file)?.display ?? g.file;
+      io.err(c.dim(`  ${display}: ${n(g.rows)} × ${describeError(g.code)}`));
+    }
+    io.err(c.dim('  rejected rows are not counted; fix them at the source or re-export (see docs/files/usage-log.md)'));
+  }
+  if (stats.unpricedCalls) {
+    io.err(
+      c.yellow(`warning: ${n(stats.unpricedCalls)} calls of ${stats.unpricedModels.join(', ')} have no catalog price on their date and no cost_usd: their cost is not counted. Add the model or an earlier price period to features/_models.yaml.`),
+    );
+  }
+  if (stats.legacyCalls) io.err(c.dim(`note: ${n(stats.legacyCalls)} calls report only tokens_used; they are priced at the input rate`));
+}
+
+export const formatRejected = (r: RejectedRow, color: (s: string) => string = (s) => s): string =>
+  `${r.file}${r.line !== undefined ? `:${r.line}` : r.row !== undefined ? ` (row ${r.row})` : ''}: ${color('rejected')} ${r.message}`;
+
+/** Comma-separated list flag. */
+export const listArg = (value: string | undefined): string[] | undefined =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);

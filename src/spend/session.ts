@@ -1,0 +1,106 @@
+import { tmpdir } from 'node:os';
+import type { Repository } from '../core/repository.js';
+import { openDb, sqlIdent, sqlString, type Db } from './duckdb.js';
+import { csvStructuralRejects, locateRejected, type RejectedRow } from './locate.js';
+import { loadPrices } from './pricing.js';
+import { runScan, scanStats, type KeyField, type ScanStats } from './scan.js';
+import { resolveUsageSources, type UsageFile } from './sources.js';
+
+export interface SpendSession {
+  db: Db;
+  files: UsageFile[];
+  stats: ScanStats;
+  /** Rejected rows located in their files (the first `locateLimit` per file). */
+  rejectedRows: RejectedRow[];
+  /** Statements of the scan, as run. */
+  statements: string[];
+  close(): void;
+}
+
+export interface OpenSpendOptions {
+  repo: Pick<Repository, 'root' | 'config' | 'catalog' | 'features'>;
+  /** Usage files or globs; default: `usage.paths` of the config. */
+  paths?: readonly string[];
+  keys: readonly KeyField[];
+  from?: string;
+  to?: string;
+  /** Rejected rows to locate per file (default 20). */
+  locateLimit?: number;
+}
+
+/** No usage file matched: a usage error (exit 2), with the patterns that matched nothing. */
+export class NoUsageFilesError extends Error {
+  constructor(readonly patterns: readonly string[]) {
+    super(
+      patterns.length
+        ? `no usage log file matches ${patterns.map((p) => `"${p}"`).join(', ')} (JSONL, JSON, CSV or Parquet, optionally gzip-compressed)`
+        : 'no usage log location: pass --usage <path|glob> or set usage.paths in promptops.config.yaml',
+    );
+    this.name = 'NoUsageFilesError';
+  }
+}
+
+/**
+ * Opens DuckDB, loads catalog prices and the feature → team map, and scans the usage logs into
+ * `spend_agg`. Everything later (reports, budgets, recommendations) queries that small table.
+ */
+export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
+  const paths = options.paths ?? options.repo.config.usage?.paths ?? [];
+  if (paths.length === 0) throw new NoUsageFilesError([]);
+  const { files, unmatched } = resolveUsageSources({ root: options.repo.root, paths });
+  if (files.length === 0) throw new NoUsageFilesError(unmatched);
+
+  const db = await openDb({ tempDirectory: tmpdir() });
+  try {
+    await loadPrices(db, options.repo.catalog);
+    await loadFeatureTeams(db, options.repo);
+    const columns = await describeColumns(db, files);
+    const statements = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
+    const stats = await scanStats(db);
+    const located = stats.rejected.length
+      ? await locateRejected(db, { files, rejected: stats.rejected, columns, limit: options.locateLimit ?? 20 })
+      : [];
+    const structural = await csvStructuralRejects(db, files);
+    if (structural.length) {
+      stats.rejected.push(...countByFile(structural, files));
+      stats.rejectedRows += structural.length;
+      stats.rows += structural.length;
+    }
+    return { db, files, stats, rejectedRows: [...structural, ...located], statements, close: () => db.close() };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function countByFile(rows: readonly RejectedRow[], files: readonly UsageFile[]) {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(`${r.file}\0${r.code}`, (counts.get(`${r.file}\0${r.code}`) ?? 0) + 1);
+  const pathOf = new Map(files.map((f) => [f.display, f.path]));
+  return [...counts].map(([key, n]) => {
+    const [display, code] = key.split('\0') as [string, string];
+    return { file: pathOf.get(display) ?? display, code, rows: n };
+  });
+}
+
+/** Columns of CSV and Parquet files (JSON readers take the wanted columns by name). */
+async function describeColumns(db: Db, files: readonly UsageFile[]): Promise<Map<string, string[]>> {
+  const columns = new Map<string, string[]>();
+  for (const file of files) {
+    if (file.format === 'json') continue;
+    const reader =
+      file.format === 'csv'
+        ? `read_csv(${sqlString(file.path)}, header = true, all_varchar = true, hive_partitioning = ${file.hive})`
+        : `read_parquet(${sqlString(file.path)}, hive_partitioning = ${file.hive})`;
+    const rows = await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${reader}`);
+    columns.set(file.path, rows.map((r) => r.column_name));
+  }
+  return columns;
+}
+
+/** Calls without a `team` are attributed to the team of their feature file. */
+async function loadFeatureTeams(db: Db, repo: Pick<Repository, 'features'>): Promise<void> {
+  await db.run('CREATE OR REPLACE TEMP TABLE feature_teams (feature VARCHAR PRIMARY KEY, team VARCHAR)');
+  const rows = [...repo.features.values()].filter((f) => f.data.team).map((f) => `(${sqlString(f.id)}, ${sqlString(f.data.team!)})`);
+  if (rows.length) await db.run(`INSERT INTO ${sqlIdent('feature_teams')} VALUES ${rows.join(', ')}`);
+}
