@@ -38,7 +38,7 @@ export function loadSpendRepo(io: Io, rootArg: string | undefined): Repository {
   const root = resolveRoot(io, rootArg);
   const { value: repo, diagnostics } = loadRepository({ root });
   // Spend needs the config, the catalog and the budget/feature files; other files may be broken.
-  const blocking = diagnostics.filter((d) => d.severity === 'error' && (d.file === 'promptops.config.yaml' || d.file === 'features/_models.yaml' || d.file.startsWith('budgets/')));
+  const blocking = diagnostics.filter((d) => d.severity === 'error' && (d.file === 'promptops.config.yaml' || d.file === 'features/_models.yaml' || d.file?.startsWith('budgets/')));
   if (hasErrors(blocking) || !repo) {
     printDiagnostics(io, root, blocking, 'human');
     throw new ExitError(EXIT.failed, `${summary(io, blocking)}: fix the configuration before reading spend`);

@@ -67,9 +67,10 @@ function numberedSource(file: UsageFile, fields: readonly UsageField[], columns?
     const struct = `{${fields.map((f) => `${sqlString(f)}: ${sqlString(USAGE_FIELDS[f] === 'json' ? 'JSON' : 'VARCHAR')}`).join(', ')}}`;
     // Raw lines: blank lines come back as NULL and keep the numbering; a line that is not JSON
     // becomes a NULL record and so is reported as malformed, like in the scan.
-    return `SELECT (try(json_transform(raw, ${sqlString(struct.replaceAll("'", '"'))}))).*, _line, ${name}
-      FROM (SELECT row_number() OVER () AS _line, raw FROM read_csv(${path}, columns = {'raw': 'VARCHAR'}, header = false, delim = chr(30), quote = '', escape = '', strict_mode = false, max_line_size = 16777216, ignore_errors = true))
-      WHERE raw IS NOT NULL AND trim(raw) <> ''`;
+    return `SELECT j.*, _line, ${name}
+      FROM (SELECT try(json_transform(raw, ${sqlString(struct.replaceAll("'", '"'))})) AS j, _line
+        FROM (SELECT row_number() OVER () AS _line, raw FROM read_csv(${path}, columns = {'raw': 'VARCHAR'}, header = false, delim = chr(30), quote = '', escape = '', strict_mode = false, max_line_size = 16777216, ignore_errors = true))
+        WHERE raw IS NOT NULL AND trim(raw) <> '')`;
   }
   if (file.format === 'csv') {
     const header = new Set(columns?.get(file.path) ?? []);

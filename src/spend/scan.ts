@@ -98,7 +98,7 @@ folded AS (
   SELECT * EXCLUDE (_dup_id, _one, calls, ${MEASURES.join(', ')}, latency_calls, last_call),
     1 AS calls, ${MEASURES.map((m) => `_one.${m} AS ${m}`).join(', ')},
     CASE WHEN _one.latency_ms IS NULL THEN 0 ELSE 1 END AS latency_calls, _one.last_call AS last_call,
-    sum(calls) OVER (PARTITION BY _dup_id) AS rows
+    sum(pre.calls) OVER (PARTITION BY _dup_id) AS rows
   FROM pre WHERE _dup_id IS NOT NULL
   QUALIFY row_number() OVER (PARTITION BY _dup_id ORDER BY ${keyCols.join(', ')}, _reported, _one) = 1
 ),

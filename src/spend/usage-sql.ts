@@ -158,7 +158,7 @@ export function sourcesSql(
     if (list.length === 0) continue;
     // ignore_errors keeps a row of NULLs for a line that is not JSON, so it is counted as malformed.
     parts.push(
-      `SELECT ${select(() => true)} FROM read_json(${sqlList(list.map((f) => f.path))}, format = '${format}', columns = ${jsonColumns}, ignore_errors = true, filename = true, maximum_object_size = 16777216${hive(list)})`,
+      `SELECT ${select(() => true)} FROM read_json(${sqlList(list.map((f) => f.path))}, format = '${format}', records = true, columns = ${jsonColumns}, ignore_errors = true, filename = true, maximum_object_size = 16777216${hive(list)})`,
     );
   }
   const csv = group((f) => f.format === 'csv');
