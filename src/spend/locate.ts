@@ -1,7 +1,7 @@
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import type { RejectedGroup } from './scan.js';
 import type { UsageFile } from './sources.js';
-import { checkedRowsSql, describeError, fieldsFor, rejectsName, USAGE_FIELDS, type UsageField } from './usage-sql.js';
+import { checkedRowsSql, csvDialect, describeError, fieldsFor, rejectsName, USAGE_FIELDS, type UsageField } from './usage-sql.js';
 
 export interface RejectedRow {
   file: string;
@@ -76,7 +76,7 @@ function numberedSource(file: UsageFile, fields: readonly UsageField[], columns?
     const header = new Set(columns?.get(file.path) ?? []);
     const cols = fields.map((f) => (header.has(f) ? sqlIdent(f) : `NULL AS ${sqlIdent(f)}`)).join(', ');
     // Line = data row + 1 for the header (a quoted field spanning lines shifts it).
-    return `SELECT ${cols}, row_number() OVER () + 1 AS _line, ${name} FROM read_csv(${path}, header = true, all_varchar = true, ignore_errors = true)`;
+    return `SELECT ${cols}, row_number() OVER () + 1 AS _line, ${name} FROM read_csv(${path}, ${csvDialect(file)}, ignore_errors = true)`;
   }
   const present = new Set(columns?.get(file.path) ?? []);
   const cols = fields.map((f) => (present.has(f) ? sqlIdent(f) : `NULL AS ${sqlIdent(f)}`)).join(', ');

@@ -5,6 +5,7 @@ import { csvStructuralRejects, locateRejected, type RejectedRow } from './locate
 import { loadPrices } from './pricing.js';
 import { runScan, scanStats, type KeyField, type ScanStats } from './scan.js';
 import { resolveUsageSources, type UsageFile } from './sources.js';
+import { csvDialect } from './usage-sql.js';
 
 export interface SpendSession {
   db: Db;
@@ -90,7 +91,7 @@ async function describeColumns(db: Db, files: readonly UsageFile[]): Promise<Map
     if (file.format === 'json') continue;
     const reader =
       file.format === 'csv'
-        ? `read_csv(${sqlString(file.path)}, header = true, all_varchar = true, hive_partitioning = ${file.hive})`
+        ? `read_csv(${sqlString(file.path)}, ${csvDialect(file)}, ignore_errors = true, hive_partitioning = ${file.hive})`
         : `read_parquet(${sqlString(file.path)}, hive_partitioning = ${file.hive})`;
     const rows = await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${reader}`);
     columns.set(file.path, rows.map((r) => r.column_name));

@@ -123,6 +123,8 @@ export function describeError(code: string): string {
       return field === 'reasoning_tokens'
         ? '"reasoning_tokens" exceeds "output_tokens" (reasoning tokens are a subset of output tokens)'
         : '"cached_input_tokens" + "cache_write_tokens" exceed "input_tokens" (cached tokens are a subset of input tokens)';
+    case 'csv':
+      return `CSV line the reader could not split (${field})`;
     default:
       return code;
   }
@@ -168,7 +170,7 @@ export function sourcesSql(
       ? `, store_rejects = true, rejects_scan = ${sqlString(rejectsName('scan', file.path))}, rejects_table = ${sqlString(rejectsName('errors', file.path))}`
       : ', ignore_errors = true';
     parts.push(
-      `SELECT ${select((f) => header.has(f))} FROM read_csv(${sqlString(file.path)}, header = true, all_varchar = true, filename = true${rejects}${hive([file])})`,
+      `SELECT ${select((f) => header.has(f))} FROM read_csv(${sqlString(file.path)}, ${csvDialect(file)}, filename = true${rejects}${hive([file])})`,
     );
   }
   const parquet = group((f) => f.format === 'parquet');
@@ -178,6 +180,9 @@ export function sourcesSql(
   }
   return parts.join('\nUNION ALL BY NAME\n');
 }
+
+/** CSV dialect: given, not sniffed, so one broken line cannot make the sniffer misread the whole file. */
+export const csvDialect = (file: UsageFile): string => `header = true, all_varchar = true, delim = ${/\.tsv(\.gz)?$/i.test(file.path) ? `'\\t'` : `','`}, quote = '"', escape = '"'`;
 
 /** CSV reject tables are per file so their line numbers can be attributed (DuckDB numbers lines per scan). */
 export const rejectsName = (kind: 'scan' | 'errors', path: string): string => `csv_rejects_${kind}_${hashName(path)}`;
