@@ -137,7 +137,8 @@ export function project(amount: number, daily: ReadonlyArray<{ day: string; cost
       }
     }
   } else if (burnRate > 0 && projected > amount) {
-    exhaustion = dayOf(new Date(asOf.getTime() + ((amount - spend) / burnRate) * DAY));
+    // The day during which the running total reaches the amount (a boundary instant belongs to the day before).
+    exhaustion = dayOf(new Date(asOf.getTime() + ((amount - spend) / burnRate) * DAY - 1));
   }
   const crossed = alerts.filter((a) => used >= a.at);
   const worst = crossed.reduce<'info' | 'warning' | 'critical' | undefined>((w, a) => (rank(a.severity) > rank(w) ? a.severity : w), undefined);
