@@ -4,7 +4,7 @@ import type { HtmlBudget, HtmlReportData } from '../spend/html-data.js';
 import { renderHtmlReport } from '../spend/html.js';
 import { spendReport, type SpendReport } from '../spend/report.js';
 import type { SpendSession } from '../spend/session.js';
-import { formatUsd } from './money.js';
+import { formatUsd } from '../core/money.js';
 
 const DAY = 86_400_000;
 

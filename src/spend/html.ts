@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { formatUsd } from '../cli/money.js';
+import { formatUsd } from '../core/money.js';
 import type { HtmlBudget, HtmlReportData } from './html-data.js';
 
 /**

@@ -41,21 +41,37 @@ export class NoUsageFilesError extends Error {
   }
 }
 
-/**
- * Opens DuckDB, loads catalog prices and the feature → team map, and scans the usage logs into
- * `spend_agg`. Everything later (reports, budgets, recommendations) queries that small table.
- */
-export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
+export interface UsageSource {
+  db: Db;
+  files: UsageFile[];
+  /** Columns of CSV and Parquet files. */
+  columns: Map<string, string[]>;
+}
+
+/** Resolves the usage files, opens DuckDB with prices and the feature → team map loaded. */
+export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'paths'>): Promise<UsageSource> {
   const paths = options.paths ?? options.repo.config.usage?.paths ?? [];
   if (paths.length === 0) throw new NoUsageFilesError([]);
   const { files, unmatched } = resolveUsageSources({ root: options.repo.root, paths });
   if (files.length === 0) throw new NoUsageFilesError(unmatched);
-
   const db = await openDb({ tempDirectory: tmpdir() });
   try {
     await loadPrices(db, options.repo.catalog);
     await loadFeatureTeams(db, options.repo);
-    const columns = await describeColumns(db, files);
+    return { db, files, columns: await describeColumns(db, files) };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Scans the usage logs into `spend_agg`. Everything later (reports, budgets, recommendations)
+ * queries that small table.
+ */
+export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
+  const { db, files, columns } = await prepareUsage(options);
+  try {
     const statements = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
     const stats = await scanStats(db);
     const located = stats.rejected.length

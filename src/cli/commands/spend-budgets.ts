@@ -4,7 +4,7 @@ import { atLeast, BUDGET_STATUSES, budgetStatuses, type BudgetSeverity, type Bud
 import { notifyBudgets, readAlertState, writeAlertState, type Delivery } from '../../spend/notify.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Colors, type Io } from '../io.js';
-import { formatUsd } from '../money.js';
+import { formatUsd } from '../../core/money.js';
 import { listArg, loadSpendRepo, openUsage, spendArgs } from '../spend-shared.js';
 import { textTable } from '../table.js';
 

@@ -6,7 +6,7 @@ import { csvTable, markdownTable, textTable } from '../table.js';
 import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs } from '../spend-shared.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { formatUsd } from '../money.js';
+import { formatUsd } from '../../core/money.js';
 
 const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
