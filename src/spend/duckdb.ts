@@ -15,6 +15,8 @@ export interface DbOptions {
   threads?: number;
   /** Where DuckDB may spill when an aggregation outgrows memory. */
   tempDirectory?: string;
+  /** Called with every statement before it runs (the benchmark replays them on a bare connection). */
+  trace?: (sql: string) => void;
 }
 
 export class DbError extends Error {
@@ -36,12 +38,14 @@ export async function openDb(options: DbOptions = {}): Promise<Db> {
   const instance = await DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();
   // Days, weeks and months are UTC calendar periods whatever the machine's zone.
-  await connection.run(`SET TimeZone = 'UTC'`);
-  return wrap(instance, connection);
+  const db = wrap(instance, connection, options.trace);
+  await db.run(`SET TimeZone = 'UTC'`);
+  return db;
 }
 
-function wrap(instance: DuckDBInstance, connection: DuckDBConnection): Db {
+function wrap(instance: DuckDBInstance, connection: DuckDBConnection, trace?: (sql: string) => void): Db {
   const guard = async <T>(sql: string, work: () => Promise<T>): Promise<T> => {
+    trace?.(sql);
     try {
       return await work();
     } catch (error) {

@@ -27,6 +27,7 @@ export interface OpenSpendOptions {
   to?: string;
   /** Rejected rows to locate per file (default 20). */
   locateLimit?: number;
+  trace?: (sql: string) => void;
 }
 
 /** No usage file matched: a usage error (exit 2), with the patterns that matched nothing. */
@@ -49,12 +50,12 @@ export interface UsageSource {
 }
 
 /** Resolves the usage files, opens DuckDB with prices and the feature → team map loaded. */
-export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'paths'>): Promise<UsageSource> {
+export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'paths' | 'trace'>): Promise<UsageSource> {
   const paths = options.paths ?? options.repo.config.usage?.paths ?? [];
   if (paths.length === 0) throw new NoUsageFilesError([]);
   const { files, unmatched } = resolveUsageSources({ root: options.repo.root, paths });
   if (files.length === 0) throw new NoUsageFilesError(unmatched);
-  const db = await openDb({ tempDirectory: tmpdir() });
+  const db = await openDb({ tempDirectory: tmpdir(), trace: options.trace });
   try {
     await loadPrices(db, options.repo.catalog);
     await loadFeatureTeams(db, options.repo);
