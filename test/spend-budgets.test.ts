@@ -77,6 +77,8 @@ const daily = (days: number, cost: number, from = 1): Row[] =>
     cost_usd: cost,
   }));
 
+const daily30 = () => Array.from({ length: 30 }, (_, i) => ({ ...daily(1, 0.1, i + 1)[0]! }));
+
 const budgetsJson = async (dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
   const r = await run(['spend', 'budgets', '--json', '--as-of', '2026-11-10', ...args], { cwd: dir, env });
   return { ...r, json: JSON.parse(r.stdout) };
@@ -110,7 +112,7 @@ describe('spend budgets', () => {
     expect(over.json.budgets[0]).toMatchObject({ status: 'over_budget', exhaustion: '2026-11-08' });
     const human = await run(['spend', 'budgets', '--as-of', '2026-11-10', '--fail-on', 'never'], { cwd: dir });
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/growth-monthly\s+monthly 2026-11-01…2026-12-01\s+\$12\.50\s+\$10\.00\s+125\.0%\s+\$1\.25\/d\s+\$37\.50\s+2026-11-08\s+over budget/);
+    expect(human.stdout).toMatch(/growth-monthly\s+monthly 2026-11-01…2026-11-30\s+\$12\.50\s+\$10\.00\s+125\.0%\s+\$1\.25\/d\s+\$37\.50\s+2026-11-08\s+over budget/);
   });
 
   it('sends each alert once per period and threshold, to a webhook and a GitHub issue', async () => {
@@ -130,7 +132,7 @@ describe('spend budgets', () => {
     expect(hook!.body.text).toContain('Budget "Growth team, monthly" reached 50% of $10.00');
     expect(issue!.headers.authorization).toBe('token gh-test-token');
     expect(issue!.body).toMatchObject({ labels: ['budget'] });
-    expect(issue!.body.title).toBe('Budget on track: Growth team, monthly (monthly from 2026-11-01)');
+    expect(issue!.body.title).toBe('Budget alert: Growth team, monthly (monthly from 2026-11-01)');
     expect(issue!.body.body).toContain('<!-- promptops:budget growth-monthly 2026-11-01 -->');
     expect(first.stdout).toContain('→ github-issue:acme/app: sent (opened #7)');
     // The URL holds a secret: only the variable name is ever printed.
@@ -164,6 +166,15 @@ describe('spend budgets', () => {
     const retried = await run(['spend', 'budgets', '--as-of', '2026-11-10', '--notify'], { cwd: dir, env });
     expect(retried.code).toBe(0);
     expect(server.requests.filter((r) => r.url === '/hook')).toHaveLength(2);
+  });
+
+  it('reads --as-of YYYY-MM-DD as the end of that day, in that day\'s period', async () => {
+    const daily = BUDGET.replace('period: monthly', 'period: daily').replace('name: growth-monthly', 'name: growth-daily');
+    const dir = spendRepo({ 'budgets/growth-monthly.yaml': BUDGET, 'budgets/growth-daily.yaml': daily, 'usage/a.jsonl': jsonl(daily30()) });
+    const r = await run(['spend', 'budgets', '--json', '--as-of', '2026-11-30'], { cwd: dir });
+    const [d, m] = JSON.parse(r.stdout).budgets;
+    expect(m).toMatchObject({ window: { start: '2026-11-01', end: '2026-12-01' }, spend_usd: 3 });
+    expect(d).toMatchObject({ window: { start: '2026-11-30', end: '2026-12-01' }, spend_usd: 0.1 });
   });
 
   it('uses calendar windows in UTC (weeks start on Monday) and leaves budgets outside starts/ends inactive', async () => {

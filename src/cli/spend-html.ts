@@ -9,12 +9,12 @@ import { formatUsd } from '../core/money.js';
 const DAY = 86_400_000;
 
 /** Gathers the charts' data from the scanned aggregate and renders the self-contained page. */
-export async function buildHtmlReport(options: { session: SpendSession; repo: Repository; report: SpendReport; range: { from?: string; to?: string } }): Promise<string> {
-  const { session, report } = options;
+export async function buildHtmlReport(options: { session: SpendSession; repo: Repository; report: SpendReport; range: { from?: string; to?: string }; fromDay?: string }): Promise<string> {
+  const { session, report, fromDay } = options;
   const [daily, byFeature, byModel] = await Promise.all([
-    spendReport(session.db, { by: ['day', 'feature'] }),
-    spendReport(session.db, { by: ['feature'] }),
-    spendReport(session.db, { by: ['model'] }),
+    spendReport(session.db, { by: ['day', 'feature'], fromDay }),
+    spendReport(session.db, { by: ['feature'], fromDay }),
+    spendReport(session.db, { by: ['model'], fromDay }),
   ]);
   const days = daily.rows.map((r) => String(r.group.day));
   const first = days[0] ?? options.range.from?.slice(0, 10) ?? '';
@@ -46,7 +46,7 @@ export async function buildHtmlReport(options: { session: SpendSession; repo: Re
     byModel: byModel.rows.map((r) => ({ model: String(r.group.model), costUsd: r.costUsd, calls: r.calls })),
     table: {
       columns: [...report.columns, 'calls', 'cost'],
-      rows: report.rows.map((r) => [...report.columns.map((c) => (r.group[c] === null ? '(none)' : String(r.group[c]))), r.calls.toLocaleString('en-US'), formatUsd(r.costUsd)]),
+      rows: report.rows.map((r) => [...report.columns.map((c) => (r.group[c] === null ? '(none)' : String(r.group[c]))), r.calls.toLocaleString('en-US'), `${r.unpricedCalls ? '≥' : ''}${formatUsd(r.costUsd)}`]),
     },
     budgets: budgets.map(toHtmlBudget),
     notes,

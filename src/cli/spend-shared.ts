@@ -13,7 +13,7 @@ export const spendArgs = {
   root: { type: 'string', description: 'Repository root (default: current directory)', valueHint: 'dir' },
   usage: { type: 'string', description: 'Usage log files, globs or folders, comma-separated (default: usage.paths of promptops.config.yaml)', valueHint: 'paths' },
   from: { type: 'string', description: 'First day counted: YYYY-MM-DD, or Nd for N days before today (UTC)', valueHint: 'date' },
-  to: { type: 'string', description: 'Last day counted, inclusive: YYYY-MM-DD (UTC)', valueHint: 'date' },
+  to: { type: 'string', description: 'Last day counted, inclusive: YYYY-MM-DD, or Nd for N days before today (UTC)', valueHint: 'date' },
   strict: { type: 'boolean', description: 'Fail (exit 1) when any usage row is rejected' },
 } satisfies ArgsDef;
 

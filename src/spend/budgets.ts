@@ -85,7 +85,9 @@ export async function budgetStatuses(db: Db, options: { budgets: ReadonlyArray<E
   const out: BudgetStatus[] = [];
   for (const entity of options.budgets) {
     const b = entity.data;
-    const { start, end } = periodWindow(b.period, options.asOf);
+    // As-of is an exclusive instant (the end of the day given): its window is the one of the instant before.
+    const at = new Date(options.asOf.getTime() - 1);
+    const { start, end } = periodWindow(b.period, at);
     const alerts = [...(b.alerts ?? [])].sort((x, y) => x.at - y.at);
     const base = {
       name: b.name,
@@ -100,7 +102,7 @@ export async function budgetStatuses(db: Db, options: { budgets: ReadonlyArray<E
       alerts,
       notify: b.notify ?? [],
     } as const;
-    const inactive = (b.starts && dayOf(options.asOf) < b.starts) || (b.ends && dayOf(options.asOf) > b.ends);
+    const inactive = (b.starts && dayOf(at) < b.starts) || (b.ends && dayOf(at) > b.ends);
     if (inactive) {
       out.push({ ...base, spend: 0, used: 0, burnRate: 0, projected: 0, exhaustion: null, status: 'inactive', crossed: [], daily: [] });
       continue;
@@ -108,7 +110,7 @@ export async function budgetStatuses(db: Db, options: { budgets: ReadonlyArray<E
     const daily = await db.all<{ day: string; cost: number }>(
       `SELECT strftime(s.day, '%Y-%m-%d') AS day, sum(s.cost_usd) AS cost
        FROM ${SPEND_TABLE} s LEFT JOIN feature_teams ft ON ft.feature = s.feature
-       WHERE s._error IS NULL AND s.day >= DATE ${sqlString(base.start)} AND s.day <= DATE ${sqlString(dayOf(new Date(options.asOf.getTime() - 1)))}
+       WHERE s._error IS NULL AND s.day >= DATE ${sqlString(base.start)} AND s.day <= DATE ${sqlString(dayOf(at))}
          AND s.day >= DATE ${sqlString(b.starts ?? '0001-01-01')}
          AND ${scopeSql(b.scope)}
        GROUP BY 1 ORDER BY 1`,

@@ -35,7 +35,12 @@ export async function openDb(options: DbOptions = {}): Promise<Db> {
   if (memoryLimit) config.memory_limit = memoryLimit;
   if (options.threads) config.threads = String(options.threads);
   if (options.tempDirectory) config.temp_directory = options.tempDirectory;
-  const instance = await DuckDBInstance.create(':memory:', config);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:', config);
+  } catch (error) {
+    throw new DbError(`cannot start DuckDB with ${JSON.stringify(config)}: ${error instanceof Error ? error.message : String(error)}`, '');
+  }
   const connection = await instance.connect();
   // Days, weeks and months are UTC calendar periods whatever the machine's zone.
   const db = wrap(instance, connection, options.trace);

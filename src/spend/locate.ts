@@ -1,7 +1,7 @@
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import type { RejectedGroup } from './scan.js';
 import type { UsageFile } from './sources.js';
-import { checkedRowsSql, csvDialect, describeError, fieldsFor, rejectsName, USAGE_FIELDS, type UsageField } from './usage-sql.js';
+import { ALL_SCALAR_FIELDS, checkedRowsSql, csvDialect, describeError, fieldsFor, rejectsName, USAGE_FIELDS, type UsageField } from './usage-sql.js';
 
 export interface RejectedRow {
   file: string;
@@ -21,7 +21,7 @@ export interface RejectedRow {
 export async function locateRejected(db: Db, options: { files: readonly UsageFile[]; rejected: readonly RejectedGroup[]; columns?: ReadonlyMap<string, readonly string[]>; limit: number }): Promise<RejectedRow[]> {
   const byPath = new Map(options.files.map((f) => [f.path, f]));
   const paths = [...new Set(options.rejected.map((r) => r.file))];
-  const fields = fieldsFor(Object.keys(USAGE_FIELDS).filter((f) => f !== 'metadata') as UsageField[]);
+  const fields = fieldsFor(ALL_SCALAR_FIELDS);
   const out: RejectedRow[] = [];
   await db.run('SET threads = 1');
   try {

@@ -101,7 +101,7 @@ export function alertText(s: BudgetStatus, a: BudgetAlert): string {
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   return (
-    `Budget "${s.displayName}" reached ${pct(s.used)} of ${usd(s.amount)} for ${s.period} period ${s.start} – ${s.end} ` +
+    `Budget "${s.displayName}" reached ${pct(s.used)} of ${usd(s.amount)} for the ${s.period} period ${s.start} to ${new Date(Date.parse(`${s.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)} ` +
     `(${a.severity} threshold ${pct(a.at)}): spent ${usd(s.spend)}, burn ${usd(s.burnRate)}/day, projected ${usd(s.projected)}` +
     (s.exhaustion ? `, exhausted ${s.spend >= s.amount ? 'on' : 'by'} ${s.exhaustion}` : '') +
     '.'
@@ -141,7 +141,7 @@ async function sendIssue(options: NotifyOptions, repoName: string | undefined, l
     await github.comment({ owner, repo, issue: existing, body });
     return { sent: `commented on #${existing}` };
   }
-  const number = await github.create({ owner, repo, title: `Budget ${s.status.replace('_', ' ')}: ${s.displayName} (${s.period} from ${s.start})`, body, labels });
+  const number = await github.create({ owner, repo, title: `Budget alert: ${s.displayName} (${s.period} from ${s.start})`, body, labels });
   options.state.issues[issueKey] = number;
   return { sent: `opened #${number}` };
 }

@@ -1,4 +1,4 @@
-import { sqlIdent, type Db } from './duckdb.js';
+import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import { SPEND_TABLE, type KeyField } from './scan.js';
 
 export const DIMENSIONS = ['feature', 'model', 'provider', 'prompt', 'prompt_version', 'environment', 'user', 'organization', 'team', 'experiment', 'variant', 'day', 'week', 'month'] as const;
@@ -99,12 +99,13 @@ function toRow(r: MeasureRow, columns: readonly string[]): SpendRow {
 }
 
 /** Spend grouped by the dimensions, most expensive first (time dimensions in time order). */
-export async function spendReport(db: Db, options: { by: readonly Dimension[]; limit?: number }): Promise<SpendReport> {
+export async function spendReport(db: Db, options: { by: readonly Dimension[]; limit?: number; fromDay?: string }): Promise<SpendReport> {
   const cols = uniqueColumns(options.by);
   const select = cols.map((c) => `${c.sql} AS ${sqlIdent(`g_${c.name}`)}`);
   const time = cols.filter((c) => ['day', 'week', 'month'].includes(c.name)).map((c) => sqlIdent(`g_${c.name}`));
   const order = [...time, 'cost_usd DESC', ...cols.map((c) => sqlIdent(`g_${c.name}`))].join(', ');
-  const from = `${SPEND_TABLE} s LEFT JOIN feature_teams ft ON ft.feature = s.feature WHERE s._error IS NULL`;
+  const since = options.fromDay ? ` AND s.day >= DATE ${sqlString(options.fromDay)}` : '';
+  const from = `${SPEND_TABLE} s LEFT JOIN feature_teams ft ON ft.feature = s.feature WHERE s._error IS NULL${since}`;
   const rows = await db.all<MeasureRow>(
     `SELECT ${[...select, MEASURES_SQL].join(',\n  ')} FROM ${from} ${cols.length ? 'GROUP BY ALL' : ''} ORDER BY ${cols.length ? order : '1'}${options.limit ? ` LIMIT ${options.limit}` : ''}`,
   );

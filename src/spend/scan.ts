@@ -1,7 +1,7 @@
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import { baseModelSql, computedCostSql, modelKeySql } from './pricing.js';
 import type { UsageFile } from './sources.js';
-import { checkedRowsSql, duplicateIdsSql, fieldsFor, type UsageField } from './usage-sql.js';
+import { ALL_SCALAR_FIELDS, checkedRowsSql, duplicateIdsSql, fieldsFor, type UsageField } from './usage-sql.js';
 
 /** Call attributes a scan can keep as grouping keys (besides day, provider, model and status, always kept). */
 export const KEY_FIELDS = ['feature', 'environment', 'prompt_id', 'prompt_version', 'user_id', 'organization_id', 'team', 'experiment', 'variant'] as const satisfies readonly UsageField[];
@@ -32,7 +32,8 @@ const MEASURES = ['input_tokens', 'output_tokens', 'cached_input_tokens', 'cache
  */
 export async function runScan(db: Db, options: ScanOptions): Promise<string[]> {
   const keys = [...new Set<KeyField>(['feature', ...options.keys])];
-  const fields = fieldsFor([...keys, 'input_tokens', 'output_tokens', 'cost_usd', 'latency_ms']);
+  // Every field is read and checked whatever the grouping, so a row is valid or not the same way in every report.
+  const fields = fieldsFor(ALL_SCALAR_FIELDS);
   const range: string[] = [];
   if (options.from) range.push(`ts >= ${sqlString(options.from)}::TIMESTAMPTZ`);
   if (options.to) range.push(`ts < ${sqlString(options.to)}::TIMESTAMPTZ`);

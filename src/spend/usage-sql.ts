@@ -38,6 +38,9 @@ export const USAGE_FIELDS = {
 
 export type UsageField = keyof typeof USAGE_FIELDS;
 
+/** Every field but `metadata` (read only by the experiment report). */
+export const ALL_SCALAR_FIELDS = Object.keys(USAGE_FIELDS).filter((f) => f !== 'metadata') as UsageField[];
+
 export const REQUIRED_FIELDS = ['timestamp', 'request_id', 'feature', 'provider', 'model', 'status'] as const satisfies readonly UsageField[];
 
 const STATUSES = ['success', 'error', 'timeout'];

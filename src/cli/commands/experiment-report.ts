@@ -35,6 +35,7 @@ export default defineCommand({
       source = await prepareUsage({ repo, paths: listArg(args.usage) });
     } catch (error) {
       if (error instanceof NoUsageFilesError) throw usageError(`promptops: ${error.message}`);
+      if (error instanceof DbError) throw new ExitError(EXIT.infra, `promptops: reading usage logs failed: ${error.message.split('\n')[0]}`);
       throw error;
     }
     let found: ExperimentData;
@@ -61,6 +62,8 @@ export default defineCommand({
 
 const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(digits)}%`);
 const num = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
+/** A difference of two rates, in percentage points. */
+const points = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} pp`);
 const p = (x: number | null) => (x === null ? '-' : x < 0.0001 ? '<0.0001' : x.toFixed(4));
 
 function print(io: Io, name: string, status: string, found: ExperimentData, a: ExperimentAnalysis): void {
@@ -73,8 +76,11 @@ function print(io: Io, name: string, status: string, found: ExperimentData, a: E
       c.bold,
     ),
   );
-  const srm = a.srm.pValue === null ? 'not computed' : `χ² ${a.srm.statistic!.toFixed(2)}, df ${a.srm.df}, p ${p(a.srm.pValue)}`;
-  io.out(a.srm.mismatch ? c.red(`sample ratio mismatch: ${srm}: the split is broken, do not trust the metrics`) : c.dim(`sample ratio: ok (${srm})`));
+  if (a.srm.pValue === null) io.out(c.dim('sample ratio: not computed (no units)'));
+  else {
+    const srm = `χ² ${a.srm.statistic!.toFixed(2)}, df ${a.srm.df}, p ${p(a.srm.pValue)}`;
+    io.out(a.srm.mismatch ? c.red(`sample ratio mismatch: ${srm}: the split is broken, do not trust the metrics`) : c.dim(`sample ratio: ok (${srm})`));
+  }
   for (const metric of a.metrics) {
     io.out('');
     const rate = metric.kind === 'binomial';
@@ -87,7 +93,7 @@ function print(io: Io, name: string, status: string, found: ExperimentData, a: E
         metric.variants.map((v) => {
           const d = v.vsControl;
           const verdict = d ? (d.significant ? (d.better ? c.green('better') : c.red('worse')) : c.dim('not significant')) : '';
-          return [v.variant, v.n.toLocaleString('en-US'), fmt(v.estimate), ci(v.ci), d ? (rate ? pct(d.difference, 2) : num(d.difference)) : '', d ? pct(d.relativeDifference) : '', d ? p(d.pValue) : '', verdict];
+          return [v.variant, v.n.toLocaleString('en-US'), fmt(v.estimate), ci(v.ci), d ? (rate ? points(d.difference) : num(d.difference)) : '', d ? pct(d.relativeDifference) : '', d ? p(d.pValue) : '', verdict];
         }),
         c.bold,
       ),

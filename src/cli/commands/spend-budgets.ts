@@ -52,8 +52,9 @@ export default defineCommand({
       }
       const failing = failOn === 'never' ? [] : statuses.filter((s) => atLeast(s.status, failOn));
       const failedSends = deliveries.filter((d) => d.outcome === 'failed');
-      if (failing.length) throw new ExitError(EXIT.failed, args.json ? '' : `${failing.length} budget${failing.length === 1 ? '' : 's'} at or above ${failOn}: ${failing.map((s) => s.name).join(', ')}`);
+      // Like eval: an infrastructure failure (3) outranks a failed check (1).
       if (failedSends.length) throw new ExitError(EXIT.infra, args.json ? '' : `${failedSends.length} notification${failedSends.length === 1 ? '' : 's'} failed; they will be retried on the next run`);
+      if (failing.length) throw new ExitError(EXIT.failed, args.json ? '' : `${failing.length} budget${failing.length === 1 ? '' : 's'} at or above ${failOn}: ${failing.map((s) => s.name).join(', ')}`);
     } finally {
       session.close();
     }
@@ -71,6 +72,7 @@ function parseAsOf(value: string): Date {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const lastDay = (exclusiveEnd: string) => new Date(Date.parse(`${exclusiveEnd}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 function statusLabel(c: Colors, s: BudgetStatus['status']): string {
   const text = s.replace('_', ' ');
@@ -86,7 +88,7 @@ function printStatuses(io: Io, statuses: readonly BudgetStatus[], asOf: Date, fr
   io.out(c.dim(`as of ${asOf.toISOString().slice(0, 16).replace('T', ' ')} UTC${fromLogs ? ' (latest call in the logs)' : ''}`));
   const rows = statuses.map((s) => [
     s.name,
-    `${s.period} ${s.start}…${s.end}`,
+    `${s.period} ${s.start}…${lastDay(s.end)}`,
     formatUsd(s.spend),
     formatUsd(s.amount),
     pct(s.used),

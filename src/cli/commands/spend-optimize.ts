@@ -24,7 +24,7 @@ export default defineCommand({
     try {
       const last = session.stats.lastCall;
       if (!last) {
-        io.out('no calls in the usage logs: nothing to recommend');
+        io.out(args.json ? JSON.stringify({ version: 1, window: null, recommendations: [] }, null, 2) : 'no calls in the usage logs: nothing to recommend');
         return;
       }
       // Default window: the last 30 days of the logs.

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { DIMENSIONS, keysFor, spendReport, type Dimension, type SpendReport, type SpendRow } from '../../spend/report.js';
+import type { ScanStats } from '../../spend/scan.js';
+import type { UsageFile } from '../../spend/sources.js';
 import { csvTable, markdownTable, textTable } from '../table.js';
 import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs } from '../spend-shared.js';
 import { usageError } from '../errors.js';
@@ -33,15 +35,17 @@ export default defineCommand({
 
     const html = format === 'html';
     const keys = keysFor(html ? [...by, 'feature', 'team', 'environment'] : by);
-    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, ...range, strict: args.strict });
+    // The HTML report's budget charts need their whole period, so its scan starts at the first call; --from only trims the report.
+    const fromDay = html ? range.from?.slice(0, 10) : undefined;
+    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, from: html ? undefined : range.from, to: range.to, strict: args.strict });
     try {
-      const report = await spendReport(session.db, { by, limit });
+      const report = await spendReport(session.db, { by, limit, fromDay });
       let text: string;
       if (html) {
         const { buildHtmlReport } = await import('../spend-html.js');
-        text = await buildHtmlReport({ session, repo, report, range });
+        text = await buildHtmlReport({ session, repo, report, range, fromDay });
       } else {
-        text = formatReport(report, format, { c: colors(io), stats: session.stats, range });
+        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range });
       }
       if (args.out) {
         const path = resolve(io.cwd, args.out);
@@ -73,7 +77,22 @@ function cells(row: SpendRow, columns: readonly string[], total: number): string
 
 const HEAD = ['calls', 'failed', 'input tokens', 'output tokens', 'cost', 'share'];
 
-function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: unknown; range: { from?: string; to?: string } }): string {
+function usageJson(s: ScanStats, files: readonly UsageFile[]) {
+  const display = (path: string) => files.find((f) => f.path === path)?.display ?? path;
+  return {
+    files: files.map((f) => f.display),
+    rows: s.rows,
+    calls: s.calls,
+    duplicates: s.duplicates,
+    rejected_rows: s.rejectedRows,
+    rejected: s.rejected.map((r) => ({ file: display(r.file), reason: r.code, rows: r.rows })),
+    unpriced_calls: s.unpricedCalls,
+    unpriced_models: s.unpricedModels,
+    legacy_token_calls: s.legacyCalls,
+  };
+}
+
+function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string } }): string {
   const total = report.total.costUsd;
   const columns = report.columns.length ? report.columns : ['total'];
   if (format === 'json') {
@@ -84,7 +103,7 @@ function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx:
         by: report.columns,
         rows: report.rows.map((r) => ({ ...r.group, ...measures(r) })),
         total: measures(report.total),
-        usage: ctx.stats,
+        usage: usageJson(ctx.stats as ScanStats, ctx.files),
       },
       null,
       2,
