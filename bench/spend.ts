@@ -9,7 +9,7 @@
  *   npm run build && node --import tsx bench/spend.ts [--rows 10000000]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import type { PricePeriod } from '../src/core/schemas/catalog.js';
 import { loadRepository } from '../src/core/repository.js';
 import { spendReport } from '../src/spend/report.js';
 import { openSpend } from '../src/spend/session.js';
+import { USAGE_FIELDS } from '../src/spend/usage-sql.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' } } });
 const ROWS = Number(values.rows);
@@ -40,9 +41,14 @@ async function prepare(): Promise<void> {
   if (!existsSync(parquetPath)) {
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
-    await c.run(`COPY (SELECT * FROM read_json('${jsonlPath}', format = 'newline_delimited')) TO '${parquetPath}' (FORMAT parquet, ROW_GROUP_SIZE 122880)`);
+    // Typed columns, as an exporter writing Parquet would have them.
+    const types = { timestamp: 'TIMESTAMPTZ', string: 'VARCHAR', integer: 'BIGINT', number: 'DOUBLE', json: 'JSON' } as const;
+    const columns = Object.entries(USAGE_FIELDS).map(([name, kind]) => `'${name}': '${types[kind]}'`).join(', ');
+    await c.run(`COPY (SELECT * FROM read_json('${jsonlPath}', format = 'newline_delimited', columns = {${columns}})) TO '${parquetPath}.tmp' (FORMAT parquet, ROW_GROUP_SIZE 122880)`);
     c.closeSync();
     instance.closeSync();
+    // Renamed only when complete, so an interrupted run never leaves a truncated file to reuse.
+    renameSync(`${parquetPath}.tmp`, parquetPath);
   }
   for (const p of [jsonlPath, parquetPath]) console.log(`${p.slice(root.length + 1)}: ${(statSync(p).size / 1e9).toFixed(2)} GB`);
 }
