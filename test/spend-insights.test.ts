@@ -18,6 +18,7 @@ variants:
 metrics:
   - { name: resolved, kind: binomial, goal: higher }
   - { name: csat, kind: mean, goal: higher }
+  - { name: latency_ms, kind: mean, goal: lower }
 starts: 2026-03-01
 ends: 2026-03-31
 `;
@@ -33,7 +34,7 @@ describe('experiment report', () => {
       for (let k = 0; k < calls; k++) {
         const metadata: Record<string, unknown> = { resolved: rnd() < (variant === 'friendly' ? 0.62 : 0.5) };
         if (k === 0) metadata.csat = 1 + Math.floor(rnd() * 5);
-        rows.push({ timestamp: `2026-03-${String(1 + ((u + k) % 20)).padStart(2, '0')}T10:00:00Z`, request_id: `e-${u}-${k}`, feature: 'greeter', provider: 'acme', model: 'beta', status: 'success', input_tokens: 10, output_tokens: 5, user_id: `user-${u}`, experiment: 'tone', variant, metadata });
+        rows.push({ timestamp: `2026-03-${String(1 + ((u + k) % 20)).padStart(2, '0')}T10:00:00Z`, request_id: `e-${u}-${k}`, feature: 'greeter', provider: 'acme', model: 'beta', status: 'success', input_tokens: 10, output_tokens: 5, latency_ms: 100 + ((u * 7 + k * 13) % 50), user_id: `user-${u}`, experiment: 'tone', variant, metadata });
       }
     }
     return rows;
@@ -71,6 +72,15 @@ describe('experiment report', () => {
       expect(input.metrics.csat.sumSquares).toBeCloseTo(sum(means.map((x) => x * x)), 9);
     }
     expect(out.data.duplicates).toBe(1);
+    // A metric named after a numeric field of the record reads that field: per-unit mean latency.
+    for (const v of ['control', 'friendly']) {
+      const perUnit = new Map<string, number[]>();
+      for (const row of rows.filter((x) => x.variant === v)) perUnit.set(row.user_id!, [...(perUnit.get(row.user_id!) ?? []), row.latency_ms!]);
+      const means = [...perUnit.values()].map((l) => sum(l) / l.length);
+      const input = out.data.variants.find((x: { name: string }) => x.name === v);
+      expect(input.metrics.latency_ms.n).toBe(means.length);
+      expect(input.metrics.latency_ms.sum).toBeCloseTo(sum(means), 9);
+    }
 
     // Two-proportion z-test with pooled SE, by hand.
     const [c, f] = [of('control'), of('friendly')];

@@ -74,6 +74,7 @@ export function printUsageStats(io: Io, session: SpendSession): void {
   if (stats.duplicates) parts.push(`${n(stats.duplicates)} duplicate request_id rows counted once`);
   if (stats.rejectedRows) parts.push(c.yellow(`${n(stats.rejectedRows)} rows rejected`));
   io.err(c.dim(`usage: ${parts.join(' · ')}`));
+  for (const pattern of session.unmatched) io.err(c.yellow(`warning: no usage log file matches "${pattern}"`));
   if (stats.rejectedRows) {
     for (const r of session.rejectedRows) io.err(formatRejected(r, c.yellow));
     const shown = new Map<string, number>();
@@ -95,9 +96,9 @@ export function printUsageStats(io: Io, session: SpendSession): void {
 export const formatRejected = (r: RejectedRow, color: (s: string) => string = (s) => s): string =>
   `${r.file}${r.line !== undefined ? `:${r.line}` : r.row !== undefined ? ` (row ${r.row})` : ''}: ${color('rejected')} ${r.message}`;
 
-/** Comma-separated list flag. */
+/** Comma-separated list flag; commas inside glob braces (`usage/*.{jsonl,csv}`) do not split. */
 export const listArg = (value: string | undefined): string[] | undefined =>
   value
-    ?.split(',')
+    ?.split(/,(?![^{]*\})/)
     .map((s) => s.trim())
     .filter(Boolean);

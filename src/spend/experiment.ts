@@ -2,7 +2,9 @@ import type { ExperimentFile } from '../core/schemas/experiment.js';
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import type { MetricInput, VariantInput } from './experiment-stats.js';
 import type { UsageFile } from './sources.js';
-import { checkedRowsSql, fieldsFor } from './usage-sql.js';
+import { checkedRowsSql, fieldsFor, USAGE_FIELDS, type UsageField } from './usage-sql.js';
+
+const RECORD_METRICS = new Set(Object.entries(USAGE_FIELDS).filter(([, kind]) => kind === 'integer' || kind === 'number').map(([name]) => name));
 
 export interface ExperimentData {
   variants: VariantInput[];
@@ -31,20 +33,24 @@ export async function experimentData(
   const attribute = exp.hash_attribute ?? 'user_id';
   const unit = attribute === 'user_id' || attribute === 'organization_id' ? sqlIdent(attribute) : `json_extract_string(metadata, ${sqlString(`$.${attribute}`)})`;
   const metrics = exp.metrics ?? [];
-  const fields = fieldsFor(['experiment', 'variant', 'user_id', 'organization_id', 'metadata']);
+  const recordMetrics = metrics.map((x) => x.name).filter((n) => RECORD_METRICS.has(n)) as UsageField[];
+  const fields = fieldsFor(['experiment', 'variant', 'user_id', 'organization_id', 'metadata', ...recordMetrics]);
   const range = [options.from ? `ts >= ${sqlString(options.from)}::TIMESTAMPTZ` : '', options.to ? `ts < ${sqlString(options.to)}::TIMESTAMPTZ` : ''].filter(Boolean);
+  // A metric named after a numeric field of the record (latency_ms, cost_usd, output_tokens, …) reads that field.
   const value = (name: string, kind: 'binomial' | 'mean') =>
-    kind === 'binomial'
+    RECORD_METRICS.has(name)
+      ? `c.${sqlIdent(name)}::DOUBLE`
+      : kind === 'binomial'
       ? `try_cast(json_extract_string(c.metadata, ${sqlString(`$.${name}`)}) AS BOOLEAN)`
       : `try_cast(json_extract_string(c.metadata, ${sqlString(`$.${name}`)}) AS DOUBLE)`;
   const m = (i: number) => sqlIdent(`m${i}`);
   const sql = `WITH rows AS (
-    SELECT request_id, variant, ${unit} AS unit, metadata::VARCHAR AS metadata, ts
+    SELECT request_id, variant, ${unit} AS unit, metadata::VARCHAR AS metadata, ts${recordMetrics.map((f) => `, ${sqlIdent(f)}`).join('')}
     FROM (${checkedRowsSql({ files: options.files, fields, columns: options.columns })})
     WHERE _error IS NULL AND experiment = ${sqlString(exp.name)} ${range.map((r) => `AND ${r}`).join(' ')}
   ),
   calls AS (
-    SELECT request_id, count(*) AS copies, min({variant: variant, unit: unit, metadata: metadata, ts: ts}) AS c FROM rows GROUP BY request_id
+    SELECT request_id, count(*) AS copies, min({variant: variant, unit: unit, metadata: metadata, ts: ts${recordMetrics.map((f) => `, ${sqlIdent(f)}: ${sqlIdent(f)}`).join('')}}) AS c FROM rows GROUP BY request_id
   ),
   units AS (
     SELECT c.unit AS unit, list(DISTINCT c.variant) AS variants, any_value(c.variant) AS variant, count(*) AS calls, sum(copies) - count(*) AS duplicates,

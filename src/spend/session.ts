@@ -15,6 +15,8 @@ export interface SpendSession {
   rejectedRows: RejectedRow[];
   /** Statements of the scan, as run. */
   statements: string[];
+  /** Usage patterns that matched no file (others did). */
+  unmatched: string[];
   close(): void;
 }
 
@@ -47,6 +49,7 @@ export interface UsageSource {
   files: UsageFile[];
   /** Columns of CSV and Parquet files. */
   columns: Map<string, string[]>;
+  unmatched: string[];
 }
 
 /** Resolves the usage files, opens DuckDB with prices and the feature → team map loaded. */
@@ -59,7 +62,7 @@ export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'pat
   try {
     await loadPrices(db, options.repo.catalog);
     await loadFeatureTeams(db, options.repo);
-    return { db, files, columns: await describeColumns(db, files) };
+    return { db, files, columns: await describeColumns(db, files), unmatched };
   } catch (error) {
     db.close();
     throw error;
@@ -71,7 +74,7 @@ export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'pat
  * queries that small table.
  */
 export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
-  const { db, files, columns } = await prepareUsage(options);
+  const { db, files, columns, unmatched } = await prepareUsage(options);
   try {
     const statements = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
     const stats = await scanStats(db);
@@ -84,7 +87,7 @@ export async function openSpend(options: OpenSpendOptions): Promise<SpendSession
       stats.rejectedRows += structural.length;
       stats.rows += structural.length;
     }
-    return { db, files, stats, rejectedRows: [...structural, ...located], statements, close: () => db.close() };
+    return { db, files, stats, rejectedRows: [...structural, ...located], statements, unmatched, close: () => db.close() };
   } catch (error) {
     db.close();
     throw error;
