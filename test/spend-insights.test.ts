@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cumulativeProbability } from './helpers/normal.js';
 import { run } from './helpers/repo.js';
-import { jsonl, lcg, SPEND_MODELS_YAML, spendRepo, sum, type Row } from './helpers/usage.js';
+import { catalogModel, jsonl, lcg, SPEND_MODELS_YAML, spendRepo, sum, type Row } from './helpers/usage.js';
 
 const EXPERIMENT = `name: tone
 feature: greeter
@@ -110,17 +110,7 @@ describe('experiment report', () => {
   });
 });
 
-const CHEAP_MODEL = `  acme/delta:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat, prompt_caching, reasoning]
-    status: available
-    pricing:
-      - effective_from: 2026-01-01
-        input_per_mtok: 0.2
-        cached_input_per_mtok: 0.02
-        output_per_mtok: 0.8
-`;
+const CHEAP_MODEL = catalogModel('acme/delta', 'chat, prompt_caching, reasoning', [{ effective_from: '2026-01-01', input_per_mtok: 0.2, cached_input_per_mtok: 0.02, output_per_mtok: 0.8 }]);
 
 const GREET_WITH_TESTS = (system: string) => `version: 1
 status: approved

@@ -1,5 +1,15 @@
 import { minimalRepo, repo, type Tree } from './repo.js';
 
+/** A catalog model entry; `periods` are price periods as YAML maps of their fields. */
+export const catalogModel = (id: string, capabilities: string, periods: Array<Record<string, string | number>>) => `  ${id}:
+    context_window: 8192
+    max_output_tokens: 1024
+    capabilities: [${capabilities}]
+    status: available
+    pricing:
+${periods.map((p) => Object.entries(p).map(([k, v], i) => `${i === 0 ? '      - ' : '        '}${k}: ${v}`).join('\n')).join('\n')}
+`;
+
 /** Catalog of the spend tests: prices are written here once and re-typed in `PRICES` below on purpose. */
 export const SPEND_MODELS_YAML = `providers:
   acme:
@@ -7,31 +17,10 @@ export const SPEND_MODELS_YAML = `providers:
     base_url: http://127.0.0.1:9/v1
     api_key_env: ACME_API_KEY
 models:
-  acme/alpha:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat, prompt_caching, reasoning]
-    status: available
-    pricing:
-      - effective_from: 2026-01-01
-        input_per_mtok: 2
-        cached_input_per_mtok: 0.5
-        cache_write_per_mtok: 2.5
-        output_per_mtok: 8
-        reasoning_per_mtok: 12
-      - effective_from: 2026-03-01
-        input_per_mtok: 1
-        output_per_mtok: 4
-  acme/beta:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [chat]
-    status: available
-    pricing:
-      - effective_from: 2026-01-15
-        input_per_mtok: 0.3
-        output_per_mtok: 0.9
-`;
+${catalogModel('acme/alpha', 'chat, prompt_caching, reasoning', [
+  { effective_from: '2026-01-01', input_per_mtok: 2, cached_input_per_mtok: 0.5, cache_write_per_mtok: 2.5, output_per_mtok: 8, reasoning_per_mtok: 12 },
+  { effective_from: '2026-03-01', input_per_mtok: 1, output_per_mtok: 4 },
+])}${catalogModel('acme/beta', 'chat', [{ effective_from: '2026-01-15', input_per_mtok: 0.3, output_per_mtok: 0.9 }])}`;
 
 /** The same prices, for the independent computation of expected costs. */
 const PRICES: Record<string, Array<{ from: string; input: number; cached?: number; write?: number; output: number; reasoning?: number }>> = {
