@@ -1,15 +1,7 @@
-import { CONFIG_YAML, repo, type Tree } from './repo.js';
+import { catalogModel, CONFIG_YAML, repo, type Tree } from './repo.js';
 
-const localModel = (id: string, capabilities: string, input: number, output: number, extra = '') => `  local/${id}:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [${capabilities}]
-    status: available
-    pricing:
-      - effective_from: 2025-01-01
-        input_per_mtok: ${input}
-        output_per_mtok: ${output}
-${extra}`;
+const localModel = (id: string, capabilities: string, input: number, output: number, extra: Record<string, number> = {}) =>
+  catalogModel(`local/${id}`, capabilities, [{ effective_from: '2025-01-01', input_per_mtok: input, output_per_mtok: output, ...extra }]);
 
 /** Catalog of a local OpenAI-compatible provider; tests point it at their server with PROMPTOPS_LOCAL_BASE_URL. */
 export const LOCAL_MODELS_YAML = `providers:
@@ -18,7 +10,7 @@ export const LOCAL_MODELS_YAML = `providers:
     base_url: http://127.0.0.1:9/v1
     api_key_env: LOCAL_API_KEY
 models:
-${localModel('chat-1', 'chat, json_mode', 1, 2, '        cached_input_per_mtok: 0.5\n')}${localModel('chat-2', 'chat', 10, 20)}${localModel('grader-1', 'chat, json_mode', 3, 6)}${localModel('embed-1', 'embeddings', 0.1, 0)}`;
+${localModel('chat-1', 'chat, json_mode', 1, 2, { cached_input_per_mtok: 0.5 })}${localModel('chat-2', 'chat', 10, 20)}${localModel('grader-1', 'chat, json_mode', 3, 6)}${localModel('embed-1', 'embeddings', 0.1, 0)}`;
 
 export const evalConfig = (evalSection = '') => `${CONFIG_YAML}eval:
   provider: live

@@ -61,6 +61,16 @@ export function exampleCopy(): string {
   return dir;
 }
 
+/** A catalog model entry; `periods` are price periods as YAML maps of their fields. */
+export const catalogModel = (id: string, capabilities: string, periods: Array<Record<string, string | number>>) => `  ${id}:
+    context_window: 8192
+    max_output_tokens: 1024
+    capabilities: [${capabilities}]
+    status: available
+    pricing:
+${periods.map((p) => Object.entries(p).map(([k, v], i) => `${i === 0 ? '      - ' : '        '}${k}: ${v}`).join('\n')).join('\n')}
+`;
+
 export const CONFIG_YAML = `# yaml-language-server: $schema=./schemas/config.schema.json
 version: 1
 environments:

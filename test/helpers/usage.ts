@@ -1,14 +1,6 @@
-import { minimalRepo, repo, type Tree } from './repo.js';
+import { catalogModel, minimalRepo, repo, type Tree } from './repo.js';
 
-/** A catalog model entry; `periods` are price periods as YAML maps of their fields. */
-export const catalogModel = (id: string, capabilities: string, periods: Array<Record<string, string | number>>) => `  ${id}:
-    context_window: 8192
-    max_output_tokens: 1024
-    capabilities: [${capabilities}]
-    status: available
-    pricing:
-${periods.map((p) => Object.entries(p).map(([k, v], i) => `${i === 0 ? '      - ' : '        '}${k}: ${v}`).join('\n')).join('\n')}
-`;
+export { catalogModel };
 
 /** Catalog of the spend tests: prices are written here once and re-typed in `PRICES` below on purpose. */
 export const SPEND_MODELS_YAML = `providers:

@@ -42,7 +42,7 @@ export default defineCommand({
       const report = await spendReport(session.db, { by, limit, fromDay });
       let text: string;
       if (html) {
-        const { buildHtmlReport } = await import('../spend-html.js');
+        const { buildHtmlReport } = await import('../../spend/html-report.js');
         text = await buildHtmlReport({ session, repo, report, range, fromDay });
       } else {
         text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range });

@@ -1,9 +1,9 @@
 import type { Repository } from '../core/repository.js';
-import { budgetStatuses, type BudgetStatus } from '../spend/budgets.js';
-import type { HtmlBudget, HtmlReportData } from '../spend/html-data.js';
-import { renderHtmlReport } from '../spend/html.js';
-import { spendReport, type SpendReport } from '../spend/report.js';
-import type { SpendSession } from '../spend/session.js';
+import { budgetStatuses, type BudgetStatus } from './budgets.js';
+import type { HtmlBudget, HtmlReportData } from './html-data.js';
+import { renderHtmlReport } from './html.js';
+import { spendReport, type SpendReport } from './report.js';
+import type { SpendSession } from './session.js';
 import { formatUsd } from '../core/money.js';
 
 const DAY = 86_400_000;
