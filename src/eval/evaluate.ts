@@ -37,6 +37,8 @@ export interface EvaluateOptions {
   concurrency?: number;
   timeoutMs?: number;
   retries?: number;
+  /** Response cache directory, absolute (default: `eval.cache_dir` of the repository). A diff evaluates the base snapshot with the head's cache. */
+  cacheDir?: string;
   /** Environment variables for API keys and base URL overrides (default: process.env). */
   env?: Record<string, string | undefined>;
   date?: string;
@@ -86,8 +88,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     timeoutMs: options.timeoutMs ?? settings.timeout_ms ?? EVAL_DEFAULTS.timeoutMs,
     retries: options.retries ?? settings.retries ?? EVAL_DEFAULTS.retries,
   });
-  const cacheDir = settings.cache_dir ?? EVAL_DEFAULTS.cacheDir;
-  const client = createModelClient({ provider, mode, concurrency, cache: createResponseCache(isAbsolute(cacheDir) ? cacheDir : join(repo.root, cacheDir)) });
+  const cacheDir = options.cacheDir ?? resolveCacheDir(repo);
+  const client = createModelClient({ provider, mode, concurrency, cache: createResponseCache(cacheDir) });
   await runTests({
     repo,
     environment: options.environment,
@@ -105,6 +107,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     },
   });
   return { diagnostics: plan.diagnostics, summary: summary.result(), provider: providerChoice, mode, changed };
+}
+
+export function resolveCacheDir(repo: Repository): string {
+  const dir = repo.config.eval?.cache_dir ?? EVAL_DEFAULTS.cacheDir;
+  return isAbsolute(dir) ? dir : join(repo.root, dir);
 }
 
 /**

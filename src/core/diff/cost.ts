@@ -1,0 +1,116 @@
+import { costOf, priceAt } from '../catalog/catalog.js';
+import { estimateCall } from '../estimate.js';
+import { renderPrompt } from '../render.js';
+import type { Repository } from '../repository.js';
+import type { PromptChange } from './prompts.js';
+
+/** Calls of the last 30 days and their mean output tokens, for one feature × prompt × environment, from usage logs. */
+export interface Volume {
+  calls: number;
+  outputTokens?: number;
+}
+
+export interface CostInputs {
+  /** Volume by `volumeKey(feature, prompt, environment)` (prompt id as logged, i.e. the base id). */
+  volumes?: ReadonlyMap<string, Volume>;
+  /** Mean output tokens per call seen in the evals of each side, by prompt id of that side. */
+  evalOutput?: { base?: ReadonlyMap<string, number>; head?: ReadonlyMap<string, number> };
+  /** Environment a feature's `traffic` describes (default: the last one, usually production). */
+  trafficEnvironment?: string;
+  /** Date of the prices (YYYY-MM-DD). */
+  date: string;
+}
+
+export const volumeKey = (feature: string, prompt: string, environment: string) => `${feature}\u0000${prompt}\u0000${environment}`;
+
+export interface CallCost {
+  model: string;
+  /** Mean input tokens per call over the prompt's tests (tiktoken). */
+  inputTokens: number;
+  outputTokens: number;
+  outputSource: 'usage' | 'eval' | 'none';
+  /** Undefined when the model has no price on the date. */
+  costPerCall?: number;
+  monthly?: number;
+}
+
+export interface CostRow {
+  prompt: string;
+  feature: string;
+  environment: string;
+  base?: CallCost;
+  head?: CallCost;
+  monthlyCalls: number;
+  callsSource: 'usage' | 'traffic' | 'none';
+  /** head.monthly − base.monthly (a side without a model costs 0). */
+  delta: number;
+  team?: string;
+}
+
+export const MONTH_DAYS = 30;
+
+/** Cost per call and projected monthly cost of each changed prompt, per feature using it and environment, at base and head. */
+export function costRows(base: Repository, head: Repository, prompts: readonly PromptChange[], inputs: CostInputs): CostRow[] {
+  const rows: CostRow[] = [];
+  const environments = Object.keys(head.config.environments);
+  const trafficEnv = inputs.trafficEnvironment ?? environments.at(-1);
+  for (const p of prompts) {
+    const baseId = p.change === 'added' ? undefined : (p.baseId ?? p.id);
+    const headId = p.change === 'removed' ? undefined : p.id;
+    const features = new Set<string>();
+    for (const f of base.features.values()) if (baseId && f.valid && f.data.prompts.includes(baseId)) features.add(f.id);
+    for (const f of head.features.values()) if (headId && f.valid && f.data.prompts.includes(headId)) features.add(f.id);
+    for (const feature of [...features].sort()) {
+      for (const environment of environments) {
+        const logged = baseId ? inputs.volumes?.get(volumeKey(feature, baseId, environment)) : undefined;
+        const traffic = environment === trafficEnv ? (head.features.get(feature)?.data.traffic?.[headId ?? ''] ?? base.features.get(feature)?.data.traffic?.[baseId ?? '']) : undefined;
+        const monthlyCalls = logged?.calls ? logged.calls : traffic !== undefined ? traffic * MONTH_DAYS : 0;
+        const callsSource = logged?.calls ? 'usage' : traffic !== undefined ? 'traffic' : 'none';
+        const side = (repo: Repository, id: string | undefined, evalOutput?: ReadonlyMap<string, number>) =>
+          id === undefined ? undefined : callCost(repo, id, feature, environment, monthlyCalls, logged?.outputTokens ?? evalOutput?.get(id), logged?.outputTokens !== undefined ? 'usage' : 'eval', inputs.date);
+        const b = side(base, baseId, inputs.evalOutput?.base);
+        const h = side(head, headId, inputs.evalOutput?.head);
+        if (!b && !h) continue;
+        const team = head.features.get(feature)?.data.team ?? base.features.get(feature)?.data.team;
+        rows.push({ prompt: p.id, feature, environment, ...(b ? { base: b } : {}), ...(h ? { head: h } : {}), monthlyCalls, callsSource, delta: (h?.monthly ?? 0) - (b?.monthly ?? 0), ...(team ? { team } : {}) });
+      }
+    }
+  }
+  return rows;
+}
+
+function callCost(repo: Repository, prompt: string, feature: string, environment: string, monthlyCalls: number, outputTokens: number | undefined, outputSource: 'usage' | 'eval', date: string): CallCost | undefined {
+  const f = repo.features.get(feature);
+  if (!f?.valid || !f.data.prompts.includes(prompt) || !repo.config.environments[environment]) return undefined;
+  const model = f.data.environments[environment]?.model;
+  const entity = repo.prompts.get(prompt);
+  if (!model || !entity?.valid) return undefined;
+  const inputTokens = meanInputTokens(repo, prompt, feature, environment, date);
+  if (inputTokens === undefined) return undefined;
+  const catalogModel = repo.catalog.models[model];
+  const price = catalogModel ? priceAt(catalogModel, date) : undefined;
+  const output = outputTokens ?? 0;
+  const costPerCall = price ? costOf(price, { input: inputTokens, output }) : undefined;
+  return {
+    model,
+    inputTokens,
+    outputTokens: output,
+    outputSource: outputTokens === undefined ? 'none' : outputSource,
+    ...(costPerCall !== undefined ? { costPerCall, monthly: costPerCall * monthlyCalls } : {}),
+  };
+}
+
+/** Mean input tokens over the renderings of the prompt's tests (variable defaults when it has none that render). */
+function meanInputTokens(repo: Repository, prompt: string, feature: string, environment: string, date: string): number | undefined {
+  const tests = repo.prompts.get(prompt)!.data.tests ?? [];
+  const counts: number[] = [];
+  for (const vars of [...tests.map((t) => (t.vars ?? {}) as Record<string, unknown>)]) {
+    const { value } = renderPrompt({ repo, prompt, vars, environment, feature });
+    if (value) counts.push(estimateCall(repo, value, date).inputTokens);
+  }
+  if (counts.length === 0) {
+    const { value } = renderPrompt({ repo, prompt, vars: {}, environment, feature });
+    if (value) counts.push(estimateCall(repo, value, date).inputTokens);
+  }
+  return counts.length ? counts.reduce((s, n) => s + n, 0) / counts.length : undefined;
+}

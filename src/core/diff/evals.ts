@@ -1,0 +1,83 @@
+import type { TestOutcome } from '../schemas/eval-results.js';
+
+export type TestStatus = TestOutcome['status'];
+
+export type TestChangeKind = 'regression' | 'fixed' | 'added' | 'removed' | 'still-failing' | 'unchanged';
+
+export interface TestChange {
+  kind: TestChangeKind;
+  prompt: string;
+  test: string;
+  base?: TestStatus;
+  head?: TestStatus;
+  /** Location of the test at head (at base for removed tests). */
+  file: string;
+  line?: number;
+  /** Why the test does not pass at head: failing assertions or the error. */
+  reason?: string;
+}
+
+export interface PromptEvals {
+  prompt: string;
+  base?: { passed: number; total: number };
+  head?: { passed: number; total: number };
+}
+
+export interface EvalDiff {
+  /** Regressions first, then fixes, new and removed tests, still failing, unchanged. */
+  tests: TestChange[];
+  prompts: PromptEvals[];
+  base: { passed: number; total: number };
+  head: { passed: number; total: number };
+  regressions: number;
+  fixed: number;
+}
+
+const ORDER: TestChangeKind[] = ['regression', 'fixed', 'added', 'removed', 'still-failing', 'unchanged'];
+
+/**
+ * Per-test comparison of two eval runs. Tests are matched by prompt and name; `renamed` maps a
+ * base prompt id to its head id so a renamed prompt's tests are compared, not added and removed.
+ */
+export function diffEvals(base: readonly TestOutcome[], head: readonly TestOutcome[], renamed: ReadonlyMap<string, string> = new Map()): EvalDiff {
+  const key = (prompt: string, t: TestOutcome) => `${prompt}\u0000${t.variant ?? ''}\u0000${t.test}`;
+  const before = new Map(base.map((t) => [key(renamed.get(t.prompt) ?? t.prompt, t), t]));
+  const after = new Map(head.map((t) => [key(t.prompt, t), t]));
+  const tests: TestChange[] = [];
+  for (const [k, h] of after) {
+    const b = before.get(k);
+    const kind: TestChangeKind = !b ? 'added' : pass(b) && !pass(h) ? 'regression' : !pass(b) && pass(h) ? 'fixed' : pass(h) ? 'unchanged' : 'still-failing';
+    tests.push({ kind, prompt: h.prompt, test: h.test, ...(b ? { base: b.status } : {}), head: h.status, file: h.file, ...(h.line ? { line: h.line } : {}), ...(pass(h) ? {} : { reason: reasonOf(h) }) });
+  }
+  for (const [k, b] of before) {
+    if (!after.has(k)) tests.push({ kind: 'removed', prompt: renamed.get(b.prompt) ?? b.prompt, test: b.test, base: b.status, file: b.file, ...(b.line ? { line: b.line } : {}) });
+  }
+  tests.sort((x, y) => ORDER.indexOf(x.kind) - ORDER.indexOf(y.kind) || x.prompt.localeCompare(y.prompt) || x.test.localeCompare(y.test));
+
+  const prompts = new Map<string, PromptEvals>();
+  const tally = (side: 'base' | 'head', prompt: string, t: TestOutcome) => {
+    const p = prompts.get(prompt) ?? { prompt };
+    const counts = (p[side] ??= { passed: 0, total: 0 });
+    counts.total++;
+    if (pass(t)) counts.passed++;
+    prompts.set(prompt, p);
+  };
+  for (const t of base) tally('base', renamed.get(t.prompt) ?? t.prompt, t);
+  for (const t of head) tally('head', t.prompt, t);
+  return {
+    tests,
+    prompts: [...prompts.values()].sort((a, b) => a.prompt.localeCompare(b.prompt)),
+    base: { passed: base.filter(pass).length, total: base.length },
+    head: { passed: head.filter(pass).length, total: head.length },
+    regressions: tests.filter((t) => t.kind === 'regression').length,
+    fixed: tests.filter((t) => t.kind === 'fixed').length,
+  };
+}
+
+const pass = (t: TestOutcome) => t.status === 'pass';
+
+function reasonOf(t: TestOutcome): string {
+  if (t.error) return t.error.message;
+  const failed = t.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`);
+  return failed.join('; ') || `score ${t.score} below threshold ${t.threshold ?? 1}`;
+}

@@ -1,0 +1,143 @@
+import type { Diagnostic } from '../diagnostics.js';
+import { formatUsd } from '../money.js';
+import type { Repository } from '../repository.js';
+import type { TestOutcome } from '../schemas/eval-results.js';
+import { budgetImpacts, type BudgetActual, type BudgetImpact } from './budgets.js';
+import { costRows, type CostInputs, type CostRow } from './cost.js';
+import { diffEntities, type EntityChange } from './entities.js';
+import { diffEvals, type EvalDiff } from './evals.js';
+import { checkPolicies } from './policy.js';
+import { promptChanges, type PromptChange } from './prompts.js';
+
+export const DIFF_SCHEMA_VERSION = 1;
+
+export interface Side {
+  /** The ref as given (`origin/main`, `HEAD`), or `working tree`. */
+  ref: string;
+  commit?: string;
+  /** False when the repository did not exist at that commit (everything is added). */
+  exists: boolean;
+}
+
+export interface CostSummary {
+  rows: CostRow[];
+  /** Projected monthly cost of the changed prompts at base and head. */
+  base: number;
+  head: number;
+  delta: number;
+  /** delta / base × 100; null when base is 0. */
+  pct: number | null;
+  /** Rows whose model has no catalog price on the date (their cost is left out of the totals). */
+  unpriced: number;
+  date: string;
+}
+
+export interface DiffReport {
+  kind: 'promptops/diff';
+  schema_version: number;
+  base: Side;
+  head: Side;
+  /** Environment the evals ran in. */
+  environment: string;
+  entities: EntityChange[];
+  prompts: PromptChange[];
+  evals?: EvalDiff;
+  cost: CostSummary;
+  budgets: BudgetImpact[];
+  /** Policy and threshold findings; any error fails the check. */
+  diagnostics: Diagnostic[];
+  headline: string;
+}
+
+export interface Thresholds {
+  maxRegressions?: number;
+  maxIncreaseUsd?: number;
+  maxIncreasePct?: number;
+}
+
+export interface BuildOptions extends Omit<CostInputs, 'volumes'> {
+  base: Repository;
+  head: Repository;
+  baseSide: Side;
+  headSide: Side;
+  environment: string;
+  /** Prompts whose eval inputs changed without their file changing (feature or catalog changes). */
+  assignmentChanged: readonly string[];
+  evals?: { base: readonly TestOutcome[]; head: readonly TestOutcome[] };
+  volumes?: CostInputs['volumes'];
+  actuals?: ReadonlyMap<string, BudgetActual>;
+  thresholds?: Thresholds;
+}
+
+/** Everything a reviewer needs about a change, from two loaded repositories and the measured inputs. */
+export function buildDiffReport(o: BuildOptions): DiffReport {
+  const entities = diffEntities(o.base, o.head);
+  const prompts = promptChanges(o.base, o.head, entities, o.assignmentChanged, o.environment);
+  const renamed = new Map(prompts.filter((p) => p.baseId).map((p) => [p.baseId!, p.id]));
+  const evals = o.evals ? diffEvals(o.evals.base, o.evals.head, renamed) : undefined;
+  const rows = costRows(o.base, o.head, prompts, o);
+  const priced = rows.filter((r) => (!r.base || r.base.costPerCall !== undefined) && (!r.head || r.head.costPerCall !== undefined));
+  const baseTotal = sum(priced.map((r) => r.base?.monthly ?? 0));
+  const headTotal = sum(priced.map((r) => r.head?.monthly ?? 0));
+  const cost: CostSummary = {
+    rows, base: baseTotal, head: headTotal, delta: headTotal - baseTotal,
+    pct: baseTotal > 0 ? ((headTotal - baseTotal) / baseTotal) * 100 : null,
+    unpriced: rows.length - priced.length, date: o.date,
+  };
+  const budgets = budgetImpacts(o.head, priced, o.actuals, o.date);
+  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts) : [];
+  diagnostics.push(...thresholdFindings(evals, cost, budgets, o.thresholds ?? thresholdsOf(o.head)));
+  return {
+    kind: 'promptops/diff', schema_version: DIFF_SCHEMA_VERSION,
+    base: o.baseSide, head: o.headSide, environment: o.environment,
+    entities, prompts, ...(evals ? { evals } : {}), cost, budgets, diagnostics,
+    headline: headline(prompts, entities, evals, cost),
+  };
+}
+
+export const thresholdsOf = (repo: Repository): Thresholds => ({
+  maxRegressions: repo.config.policy?.max_eval_regressions,
+  maxIncreaseUsd: repo.config.policy?.max_monthly_cost_increase_usd,
+  maxIncreasePct: repo.config.policy?.max_monthly_cost_increase_pct,
+});
+
+function thresholdFindings(evals: EvalDiff | undefined, cost: CostSummary, budgets: readonly BudgetImpact[], t: Thresholds): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const config = 'promptops.config.yaml';
+  if (evals && t.maxRegressions !== undefined && evals.regressions > t.maxRegressions) {
+    out.push({ code: 'eval-regressions', severity: 'error', file: config, message: `${evals.regressions} test${evals.regressions === 1 ? '' : 's'} went from pass to fail (at most ${t.maxRegressions} allowed by policy.max_eval_regressions)`, hint: 'fix the regressions listed above, or raise the threshold' });
+  }
+  if (t.maxIncreaseUsd !== undefined && cost.delta > t.maxIncreaseUsd) {
+    out.push({ code: 'cost-increase', severity: 'error', file: config, message: `projected monthly cost rises by ${formatUsd(cost.delta)}, above policy.max_monthly_cost_increase_usd (${formatUsd(t.maxIncreaseUsd)})` });
+  }
+  if (t.maxIncreasePct !== undefined && cost.pct !== null && cost.pct > t.maxIncreasePct) {
+    out.push({ code: 'cost-increase', severity: 'error', file: config, message: `projected monthly cost of the changed prompts rises by ${cost.pct.toFixed(1)}%, above policy.max_monthly_cost_increase_pct (${t.maxIncreasePct}%)` });
+  }
+  for (const b of budgets.filter((x) => x.blocked)) {
+    out.push({ code: 'budget-blocked', severity: 'error', file: b.file, line: 1, col: 1, message: `budget "${b.budget}" (enforce: block) would be exceeded: projected ${formatUsd(b.projectedHead)} of ${formatUsd(b.amount)} per ${periodNoun(b.period)} after this change (+${formatUsd(b.delta)})`, hint: 'reduce the cost of the change, or raise the budget in the same pull request with its owners\' approval' });
+  }
+  return out;
+}
+
+const periodNoun = (p: BudgetImpact['period']) => ({ daily: 'day', weekly: 'week', monthly: 'month', quarterly: 'quarter', yearly: 'year' })[p];
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
+/** `3 prompts changed · evals 41/42 (−1) · est. +$212/mo (+8.1%)` */
+function headline(prompts: readonly PromptChange[], entities: readonly EntityChange[], evals: EvalDiff | undefined, cost: CostSummary): string {
+  const parts: string[] = [];
+  const n = prompts.length;
+  const others = entities.filter((e) => e.kind !== 'prompt').length;
+  parts.push(n ? `${n} prompt${n === 1 ? '' : 's'} changed` : others ? `${others} file${others === 1 ? '' : 's'} changed, no prompt` : 'no prompt or config changes');
+  if (evals && evals.head.total + evals.base.total > 0) {
+    const d = evals.head.passed - evals.base.passed;
+    parts.push(`evals ${evals.head.passed}/${evals.head.total}${d ? ` (${signed(d)})` : ''}`);
+  }
+  if (cost.rows.length) {
+    const pct = cost.pct === null ? '' : ` (${signedPct(cost.pct)})`;
+    parts.push(`est. ${cost.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(cost.delta))}/mo${pct}`);
+  }
+  return parts.join(' · ');
+}
+
+export const signed = (n: number): string => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '±0');
+export const signedPct = (pct: number): string => `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`;
