@@ -6,6 +6,7 @@ import type { DiffReport } from '../core/diff/report.js';
 import type { CacheMode } from '../eval/client.js';
 import type { ProviderChoice } from '../eval/evaluate.js';
 import { DiffUsageError, ProviderUnreachableError, runDiff, type DiffRun } from '../diff/run.js';
+import { eventPullRequest } from '../github/context.js';
 import { GitRefError } from '../git/snapshot.js';
 import { DbError } from '../spend/duckdb.js';
 import { commonArgs, resolveRoot } from './_shared.js';
@@ -33,7 +34,7 @@ export async function diffFromArgs(io: Io, command: string, args: DiffArgs, onPr
   const root = resolveRoot(io, args.root as string | undefined);
   const mode: CacheMode = args.replay ? 'replay' : 'cache';
   try {
-    return await runDiff({
+    const result = await runDiff({
       root,
       base: args.base as string | undefined,
       head: args.head as string | undefined,
@@ -41,10 +42,14 @@ export async function diffFromArgs(io: Io, command: string, args: DiffArgs, onPr
       eval: args.eval !== false,
       mode,
       provider: args.provider as ProviderChoice | undefined,
-      usage: args['no-usage'] ? false : listArg(args.usage as string | undefined),
+      // citty reads --no-usage as usage=false.
+      usage: args['no-usage'] || args.usage === false ? false : listArg(args.usage as string | undefined),
       env: io.env,
       onProgress,
     });
+    const pull = eventPullRequest(io.env);
+    if (pull) result.report.github = pull;
+    return result;
   } catch (error) {
     if (error instanceof GitRefError || error instanceof DiffUsageError) throw usageError(`promptops ${command}: ${error.message}`);
     if (error instanceof ProviderUnreachableError || error instanceof DbError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}`);

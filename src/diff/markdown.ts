@@ -141,6 +141,7 @@ function tokens(r: CostRow): string {
 }
 
 function monthly(r: CostRow): string {
+  if (r.monthlyCalls === 0) return '—';
   const a = r.base?.monthly;
   const b = r.head?.monthly;
   const text = pairNum(a, b, formatUsd);
@@ -148,9 +149,9 @@ function monthly(r: CostRow): string {
 }
 
 function volumeSource(rows: readonly CostRow[]): string {
-  const sources = new Set(rows.map((r) => r.callsSource));
-  if (sources.size === 0) return 'n/a';
-  return [...sources].map((s) => ({ usage: 'from usage logs (last 30 days)', traffic: 'from features\' traffic', none: 'unknown for some rows' })[s]).join(', ');
+  const sources = new Set(rows.filter((r) => r.callsSource !== 'none').map((r) => r.callsSource));
+  if (sources.size === 0) return 'unknown (no usage logs or traffic)';
+  return [...sources].sort().reverse().map((s) => (s === 'usage' ? 'from usage logs (last 30 days)' : 'from features\' traffic')).join(' and ');
 }
 
 function details(summary: string, body: string): string {

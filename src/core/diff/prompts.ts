@@ -7,6 +7,9 @@ import type { PromptFile } from '../schemas/prompt.js';
 import type { ChangeType, EntityChange, FieldChange } from './entities.js';
 import { fieldChanges } from './entities.js';
 
+/** Prompt fields that change neither what is sent, nor what is published, nor what the tests check. */
+const DOCUMENTATION = new Set(['description', 'tags', 'category', 'owners', 'changelog']);
+
 export interface PromptChange {
   id: string;
   change: ChangeType | 'assignment';
@@ -47,6 +50,8 @@ export function promptChanges(base: Repository, head: Repository, entities: read
   for (const e of entities) {
     if (e.kind !== 'prompt') continue;
     listed.add(e.id);
+    // Documentation-only edits are listed with the other file changes, not as changed prompts.
+    if (e.change === 'changed' && e.fields.every((f) => DOCUMENTATION.has(f.path.split('.')[0]!))) continue;
     out.push(describe(base, head, e.change === 'added' ? undefined : (e.baseId ?? e.id), e.change === 'removed' ? undefined : e.id, e.change, environment));
   }
   for (const id of [...head.prompts.keys()].sort()) {

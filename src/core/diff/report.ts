@@ -47,6 +47,8 @@ export interface DiffReport {
   /** Policy and threshold findings; any error fails the check. */
   diagnostics: Diagnostic[];
   headline: string;
+  /** The pull request the diff was computed for (GitHub Actions), so a separate workflow can post the comment. */
+  github?: { repository?: string; pr: number; head_sha?: string };
 }
 
 export interface Thresholds {
@@ -126,8 +128,8 @@ const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 function headline(prompts: readonly PromptChange[], entities: readonly EntityChange[], evals: EvalDiff | undefined, cost: CostSummary): string {
   const parts: string[] = [];
   const n = prompts.length;
-  const others = entities.filter((e) => e.kind !== 'prompt').length;
-  parts.push(n ? `${n} prompt${n === 1 ? '' : 's'} changed` : others ? `${others} file${others === 1 ? '' : 's'} changed, no prompt` : 'no prompt or config changes');
+  const k = entities.length;
+  parts.push(n ? `${n} prompt${n === 1 ? '' : 's'} changed` : k ? `${k} config change${k === 1 ? '' : 's'}, no prompt changed` : 'no prompt or config changes');
   if (evals && evals.head.total + evals.base.total > 0) {
     const d = evals.head.passed - evals.base.passed;
     parts.push(`evals ${evals.head.passed}/${evals.head.total}${d ? ` (${signed(d)})` : ''}`);

@@ -58,6 +58,13 @@ export const RepoConfig = StrictObject(
       },
       'CI policy thresholds.',
     )),
+    comment: Type.Optional(StrictObject(
+      {
+        when: Type.Optional(StringEnum(['always', 'changes'], '`always` (default): comment on every pull request; `changes`: only when prompts or config changed (an earlier comment is still brought up to date).')),
+        behavior: Type.Optional(StringEnum(['update', 'new', 'delete-and-new'], '`update` (default): edit the sticky comment in place; `new`: a new comment per run; `delete-and-new`: delete the old one and post a new one (notifies again).')),
+      },
+      'The pull-request comment of `promptops comment` and `promptops ci`.',
+    )),
     limits: Type.Optional(StrictObject(
       {
         max_file_bytes: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest config file accepted (default 1 MiB).' })),

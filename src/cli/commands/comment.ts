@@ -1,0 +1,42 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineCommand } from 'citty';
+import type { DiffReport } from '../../core/diff/report.js';
+import { loadRepository } from '../../core/repository.js';
+import { resolveRoot } from '../_shared.js';
+import { commentArgs, postReport } from '../comment-shared.js';
+import { diffArgs, diffFromArgs } from '../diff-shared.js';
+import { usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+
+export default defineCommand({
+  args: {
+    from: { type: 'string', description: 'Post a report written by "promptops diff --output" instead of computing the diff (the workflow_run half of a fork-safe setup)', valueHint: 'file' },
+    ...commentArgs,
+    ...diffArgs,
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const runAt = new Date().toISOString();
+    const c = colors(io);
+    let report: DiffReport;
+    let notes: readonly string[] = [];
+    if (args.from) report = readReport(io, args.from);
+    else ({ report, notes } = await diffFromArgs(io, 'comment', args, (m) => io.err(c.dim(m))));
+    const root = resolveRoot(io, args.root);
+    const repo = existsSync(root) ? loadRepository({ root }).value : undefined;
+    await postReport(io, 'comment', report, { args, repo, notes, required: true, runAt });
+  },
+});
+
+function readReport(io: Io, file: string): DiffReport {
+  const path = resolve(io.cwd, file);
+  let report: DiffReport;
+  try {
+    report = JSON.parse(readFileSync(path, 'utf8')) as DiffReport;
+  } catch (error) {
+    throw usageError(`promptops comment: cannot read the report ${file}: ${(error as Error).message}`);
+  }
+  if (report?.kind !== 'promptops/diff' || report.schema_version !== 1) throw usageError(`promptops comment: ${file} is not a promptops diff report (write one with "promptops diff --output ${file}")`);
+  return report;
+}
