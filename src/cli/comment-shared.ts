@@ -31,6 +31,9 @@ export async function postReport(io: Io, command: string, report: DiffReport, op
   const c = colors(io);
   const pr = args.pr !== undefined ? Number(args.pr) : report.github?.pr;
   if (args.pr !== undefined && !(Number.isInteger(pr) && pr! > 0)) throw usageError(`promptops ${command}: --pr must be a positive whole number, got "${args.pr}"`);
+  if (args.key !== undefined && !/^[A-Za-z0-9._:/-]{1,64}$/.test(String(args.key))) throw usageError(`promptops ${command}: --key may hold letters, digits and . _ : / - (got "${args.key}")`);
+  // The PR's head is compared as a full sha: a short one would make every run look stale.
+  if (args.sha !== undefined && !/^[0-9a-f]{40}$/.test(String(args.sha))) throw usageError(`promptops ${command}: --sha must be the full 40-character commit sha (got "${args.sha}")`);
   const context = pullRequestContext(io.env, { repo: (args.repo as string | undefined), pr, sha: args.sha as string | undefined });
   const errors = context.diagnostics.filter((d) => d.severity === 'error');
   if (!context.value) {

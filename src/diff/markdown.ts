@@ -32,7 +32,7 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   if (errors.length || warnings.length) {
     head.push('', `**${count(errors.length, 'error')}${warnings.length ? `, ${count(warnings.length, 'warning')}` : ''}**${errors.length ? ' — the check fails' : ''}`, '');
     for (const d of [...errors, ...warnings]) {
-      const where = d.file ? `\`${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ''}\` ` : '';
+      const where = d.file ? `${code(`${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ''}`)} ` : '';
       head.push(`- ${d.severity === 'error' ? '❌' : '⚠️'} ${where}**${d.code}**: ${esc(d.message)}${d.hint ? ` — ${esc(d.hint)}` : ''}`);
     }
   }
@@ -70,15 +70,15 @@ function promptTables(report: DiffReport): string {
     const e = evals.get(p.id);
     const evalText = e ? `evals ${ratio(e.base)} → ${ratio(e.head)}` : '';
     const version = p.version.base === p.version.head ? `v${p.version.head}` : `${p.version.base ? `v${p.version.base}` : '∅'} → ${p.version.head ? `v${p.version.head}` : '∅'}`;
-    const what = [p.change === 'renamed' ? `renamed from \`${p.baseId}\`` : p.change === 'assignment' ? 'model or catalog change' : p.change, p.params.length ? `params: ${p.params.map((f) => f.path).join(', ')}` : '', p.partials.length ? `partials: ${p.partials.join(', ')}` : ''].filter(Boolean).join(' · ');
-    out.push('', `**\`${p.id}\`** · ${version} · ${what}${evalText ? ` · ${evalText}` : ''}${p.note ? ` — _${esc(p.note)}_` : ''}`);
+    const what = [p.change === 'renamed' ? `renamed from ${code(p.baseId!)}` : p.change === 'assignment' ? 'model or catalog change' : p.change, p.params.length ? `params: ${p.params.map((f) => f.path).join(', ')}` : '', p.partials.length ? `partials: ${p.partials.join(', ')}` : ''].filter(Boolean).join(' · ');
+    out.push('', `**${code(p.id)}** · ${version} · ${what}${evalText ? ` · ${evalText}` : ''}${p.note ? ` — _${esc(p.note)}_` : ''}`);
     const rows = report.cost.rows.filter((r) => r.prompt === p.id);
     if (rows.length === 0) {
       out.push('', '_No feature uses this prompt, so it has no cost._');
       continue;
     }
     out.push('', '| Feature | Env | Model | Tokens/call | Cost/call | Calls/mo | Monthly |', '|---|---|---|--:|--:|--:|--:|');
-    for (const r of rows) out.push(`| ${r.feature} | ${r.environment} | ${pair(r.base?.model, r.head?.model, (m) => `\`${m}\``)} | ${tokens(r)} | ${pairNum(r.base?.costPerCall, r.head?.costPerCall, formatUsd)} | ${r.monthlyCalls ? Math.round(r.monthlyCalls).toLocaleString('en-US') : '—'}${r.callsSource === 'traffic' ? '¹' : ''} | ${monthly(r)} |`);
+    for (const r of rows) out.push(`| ${esc(r.feature)} | ${esc(r.environment)} | ${pair(r.base?.model, r.head?.model, code)} | ${tokens(r)} | ${pairNum(r.base?.costPerCall, r.head?.costPerCall, formatUsd)} | ${r.monthlyCalls ? Math.round(r.monthlyCalls).toLocaleString('en-US') : '—'}${r.callsSource === 'traffic' ? '¹' : ''} | ${monthly(r)} |`);
   }
   const total = report.cost;
   out.push('', `Projected monthly cost of the changed prompts: ${formatUsd(total.base)} → ${formatUsd(total.head)} (${total.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(total.delta))}${total.pct !== null ? `, ${signedPct(total.pct)}` : ''}).${total.unpriced ? ` ${count(total.unpriced, 'row')} without a catalog price left out.` : ''}`);
@@ -91,22 +91,22 @@ function budgetTable(report: DiffReport): string {
   const out = ['#### Budget impact', '', '| Budget | Period | Amount | Projected (base → head) | Change | |', '|---|---|--:|--:|--:|---|'];
   for (const b of report.budgets) {
     const state = b.blocked ? '❌ blocks (enforce: block)' : b.exceeds ? '⚠️ over budget' : '✅ within';
-    out.push(`| ${b.budget} | ${b.period} | ${formatUsd(b.amount)} | ${formatUsd(b.projectedBase)} → ${formatUsd(b.projectedHead)}${b.estimated ? '²' : ''} | ${b.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(b.delta))} | ${state} |`);
+    out.push(`| ${esc(b.budget)} | ${b.period} | ${formatUsd(b.amount)} | ${formatUsd(b.projectedBase)} → ${formatUsd(b.projectedHead)}${b.estimated ? '²' : ''} | ${b.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(b.delta))} | ${state} |`);
   }
   if (report.budgets.some((b) => b.estimated)) out.push('', '² no usage logs for the period: estimated from the changed prompts alone.');
   return out.join('\n');
 }
 
 function failingTests(tests: readonly TestChange[]): string {
-  return tests.map((t) => `- ${t.kind === 'regression' ? '🔻 **regression**' : t.kind === 'added' ? '🆕' : '❌'} \`${t.prompt}\` › ${esc(t.test)} (${t.base ?? 'new'} → ${t.head}) \`${t.file}${t.line ? `:${t.line}` : ''}\`${t.reason ? `<br>${esc(clip(t.reason, 300))}` : ''}`).join('\n');
+  return tests.map((t) => `- ${t.kind === 'regression' ? '🔻 **regression**' : t.kind === 'added' ? '🆕' : '❌'} ${code(t.prompt)} › ${esc(t.test)} (${t.base ?? 'new'} → ${t.head}) ${code(`${t.file}${t.line ? `:${t.line}` : ''}`)}${t.reason ? `<br>${esc(clip(t.reason, 300))}` : ''}`).join('\n');
 }
 
 function otherChanges(entities: readonly EntityChange[]): string {
   const lines: string[] = [];
   for (const e of entities) {
-    const title = `- **${e.kind}** \`${e.id}\` ${e.change}${e.change === 'renamed' ? ` from \`${e.baseId}\`` : ''} (\`${e.file}\`)`;
+    const title = `- **${e.kind}** ${code(e.id)} ${e.change}${e.change === 'renamed' ? ` from ${code(e.baseId!)}` : ''} (${code(e.file)})`;
     lines.push(title);
-    for (const f of e.fields.slice(0, 20)) lines.push(`  - \`${f.path || e.kind}\`: ${value(f.base)} → ${value(f.head)}`);
+    for (const f of e.fields.slice(0, 20)) lines.push(`  - ${code(f.path || e.kind)}: ${value(f.base)} → ${value(f.head)}`);
     if (e.fields.length > 20) lines.push(`  - … ${e.fields.length - 20} more fields`);
   }
   return lines.join('\n');
@@ -117,6 +117,9 @@ const ratio = (c?: { passed: number; total: number }) => (c ? `${c.passed}/${c.t
 const short = (sha?: string) => (sha ? sha.slice(0, 7) : '');
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** An inline code span for ids and paths: backticks cannot close it, table pipes are escaped. */
+const code = (s: string): string => `\`${s.replace(/`/g, "'").replace(/[\r\n]+/g, ' ').replace(/\|/g, '\\|')}\``;
 
 /** Text from files and model output, made inert in markdown tables and HTML blocks. */
 export const esc = (s: string): string => s.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => ({ '|': '\\|', '<': '&lt;', '>': '&gt;' })[c]!);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { todayUtc } from '../core/catalog/catalog.js';
 import { CONFIG_FILE } from '../core/defaults.js';
 import type { BudgetActual } from '../core/diff/budgets.js';
-import type { Volume } from '../core/diff/cost.js';
+import { evalKey, type Volume } from '../core/diff/cost.js';
 import { diffEntities } from '../core/diff/entities.js';
 import { promptChanges } from '../core/diff/prompts.js';
 import { buildDiffReport, type DiffReport, type Thresholds } from '../core/diff/report.js';
@@ -101,7 +101,8 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       };
     }
 
-    const usage = options.usage === false ? undefined : await measureUsage(headRepo, options.usage, notes);
+    // Usage logs are data beside the repository, not part of a commit: read them from the real root even for --head.
+    const usage = options.usage === false ? undefined : await measureUsage({ ...headRepo, root: options.root }, options.usage, notes);
     const report = buildDiffReport({
       base: baseRepo, head: headRepo, baseSide: { ref: base.description, commit: base.commit, exists: baseExists }, headSide: { ref: options.head ?? 'working tree', commit: headCommit, exists: true }, environment, assignmentChanged, date,
       evals,
@@ -110,6 +111,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       actuals: usage?.actuals,
       thresholds: options.thresholds,
     });
+    if (notes.length) report.notes = notes;
     return { report, notes };
   } finally {
     for (const s of snapshots) s.dispose();
@@ -131,13 +133,14 @@ export class ProviderUnreachableError extends Error {
   }
 }
 
-/** Mean output tokens per prompt from real (live or recorded) responses; offline answers say nothing about real output length. */
+/** Mean output tokens per prompt and model from real (live or recorded) responses; offline answers say nothing about real output length. */
 function meanOutput(results: readonly TestOutcome[]): Map<string, number> {
   const sums = new Map<string, [number, number]>();
   for (const r of results) {
-    if (r.source === 'offline' || r.tokens?.output === undefined) continue;
-    const s = sums.get(r.prompt) ?? [0, 0];
-    sums.set(r.prompt, [s[0] + r.tokens.output, s[1] + 1]);
+    if (r.source === 'offline' || r.tokens?.output === undefined || !r.model) continue;
+    const key = evalKey(r.prompt, r.model);
+    const s = sums.get(key) ?? [0, 0];
+    sums.set(key, [s[0] + r.tokens.output, s[1] + 1]);
   }
   return new Map([...sums].map(([k, [total, n]]) => [k, total / n]));
 }

@@ -35,7 +35,7 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
     }
     if (options.diffs !== false && p.diff) out.push(colorDiff(p.diff, c));
   }
-  if (report.cost.rows.length) out.push('', `monthly cost of the changed prompts: ${formatUsd(report.cost.base)} → ${formatUsd(report.cost.head)} (${usdDelta(report.cost.delta)}${report.cost.pct !== null ? `, ${report.cost.pct.toFixed(1)}%` : ''})${report.cost.rows.some((r) => r.callsSource === 'traffic') ? c.dim('  * calls from the feature\'s traffic') : ''}`);
+  if (report.cost.rows.length) out.push('', `monthly cost of the changed prompts: ${formatUsd(report.cost.base)} → ${formatUsd(report.cost.head)} (${usdDelta(report.cost.delta)}${report.cost.pct !== null ? `, ${report.cost.pct >= 0 ? '+' : ''}${report.cost.pct.toFixed(1)}%` : ''})${report.cost.rows.some((r) => r.callsSource === 'traffic') ? c.dim('  * calls from the feature\'s traffic') : ''}`);
   if (report.budgets.length) {
     out.push('', c.bold('budget impact'), textTable(
       ['budget', 'period', 'amount', 'projected base', 'projected head', 'change', 'status'],

@@ -6,7 +6,7 @@ import { commentArgs, postReport } from '../comment-shared.js';
 import { diffArgs, diffFromArgs, reportFailed, writeFile } from '../diff-shared.js';
 import { renderMarkdown } from '../../diff/markdown.js';
 import { resolveRoot } from '../_shared.js';
-import { EXIT, ExitError } from '../errors.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 
 export default defineCommand({
@@ -23,6 +23,7 @@ export default defineCommand({
     const runAt = new Date().toISOString();
     const root = resolveRoot(io, args.root);
     const c = colors(io);
+    if (args.head !== undefined) throw usageError('promptops ci: checks the working tree (the checked-out head); for another ref use "promptops diff --head <ref>"');
     const github = args.format === 'github' || (args.format === undefined && io.env.GITHUB_ACTIONS === 'true');
 
     const { repo, diagnostics } = validateRepository({ root });

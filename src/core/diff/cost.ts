@@ -13,13 +13,15 @@ export interface Volume {
 export interface CostInputs {
   /** Volume by `volumeKey(feature, prompt, environment)` (prompt id as logged, i.e. the base id). */
   volumes?: ReadonlyMap<string, Volume>;
-  /** Mean output tokens per call seen in the evals of each side, by prompt id of that side. */
+  /** Mean output tokens per call seen in the evals of each side, by `evalKey(prompt id of that side, model)`. */
   evalOutput?: { base?: ReadonlyMap<string, number>; head?: ReadonlyMap<string, number> };
   /** Environment a feature's `traffic` describes (default: the last one, usually production). */
   trafficEnvironment?: string;
   /** Date of the prices (YYYY-MM-DD). */
   date: string;
 }
+
+export const evalKey = (prompt: string, model: string) => `${prompt}\u0000${model}`;
 
 export const volumeKey = (feature: string, prompt: string, environment: string) => `${feature}\u0000${prompt}\u0000${environment}`;
 
@@ -66,10 +68,14 @@ export function costRows(base: Repository, head: Repository, prompts: readonly P
         const traffic = environment === trafficEnv ? (head.features.get(feature)?.data.traffic?.[headId ?? ''] ?? base.features.get(feature)?.data.traffic?.[baseId ?? '']) : undefined;
         const monthlyCalls = logged?.calls ? logged.calls : traffic !== undefined ? traffic * MONTH_DAYS : 0;
         const callsSource = logged?.calls ? 'usage' : traffic !== undefined ? 'traffic' : 'none';
-        const side = (repo: Repository, id: string | undefined, evalOutput?: ReadonlyMap<string, number>) =>
-          id === undefined ? undefined : callCost(repo, id, feature, environment, monthlyCalls, logged?.outputTokens ?? evalOutput?.get(id), logged?.outputTokens !== undefined ? 'usage' : 'eval', inputs.date);
-        const b = side(base, baseId, inputs.evalOutput?.base);
-        const h = side(head, headId, inputs.evalOutput?.head);
+        // Eval output lengths count only when both sides have them for the model each side uses here, so base and head are priced alike.
+        const baseEval = evalOutputFor(base, baseId, feature, environment, inputs.evalOutput?.base);
+        const headEval = evalOutputFor(head, headId, feature, environment, inputs.evalOutput?.head);
+        const both = baseId === undefined || headId === undefined || (baseEval !== undefined && headEval !== undefined);
+        const side = (repo: Repository, id: string | undefined, evalOutput: number | undefined) =>
+          id === undefined ? undefined : callCost(repo, id, feature, environment, monthlyCalls, logged?.outputTokens ?? (both ? evalOutput : undefined), logged?.outputTokens !== undefined ? 'usage' : 'eval', inputs.date);
+        const b = side(base, baseId, baseEval);
+        const h = side(head, headId, headEval);
         if (!b && !h) continue;
         const team = head.features.get(feature)?.data.team ?? base.features.get(feature)?.data.team;
         rows.push({ prompt: p.id, feature, environment, ...(b ? { base: b } : {}), ...(h ? { head: h } : {}), monthlyCalls, callsSource, delta: (h?.monthly ?? 0) - (b?.monthly ?? 0), ...(team ? { team } : {}) });
@@ -79,12 +85,18 @@ export function costRows(base: Repository, head: Repository, prompts: readonly P
   return rows;
 }
 
+function evalOutputFor(repo: Repository, id: string | undefined, feature: string, environment: string, outputs?: ReadonlyMap<string, number>): number | undefined {
+  const model = id === undefined ? undefined : repo.features.get(feature)?.data.environments?.[environment]?.model;
+  return model && id !== undefined ? outputs?.get(evalKey(id, model)) : undefined;
+}
+
 function callCost(repo: Repository, prompt: string, feature: string, environment: string, monthlyCalls: number, outputTokens: number | undefined, outputSource: 'usage' | 'eval', date: string): CallCost | undefined {
   const f = repo.features.get(feature);
   if (!f?.valid || !f.data.prompts.includes(prompt) || !repo.config.environments[environment]) return undefined;
   const model = f.data.environments[environment]?.model;
   const entity = repo.prompts.get(prompt);
-  if (!model || !entity?.valid) return undefined;
+  // An environment only serves the prompt statuses it publishes (a draft costs nothing in production).
+  if (!model || !entity?.valid || !repo.config.environments[environment]!.publish.includes(entity.data.status as never)) return undefined;
   const inputTokens = meanInputTokens(repo, prompt, feature, environment, date);
   if (inputTokens === undefined) return undefined;
   const catalogModel = repo.catalog.models[model];

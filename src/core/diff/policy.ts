@@ -14,7 +14,7 @@ export interface PolicyOptions {
 export function checkPolicies(base: Repository, head: Repository, entities: readonly EntityChange[], prompts: readonly PromptChange[], options: PolicyOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   const bump = options.versionBump ?? head.config.policy?.require_version_bump ?? 'error';
-  if (bump !== 'off') for (const p of prompts) checkVersion(head, p, bump, out);
+  for (const p of prompts) checkVersion(head, p, bump, out);
   for (const e of entities) if (e.kind === 'experiment' && e.change === 'changed') checkReassignment(base.experiments.get(e.id)!, head.experiments.get(e.id)!, out);
   checkRemovedPrompts(head, entities, out);
   return out;
@@ -22,7 +22,7 @@ export function checkPolicies(base: Repository, head: Repository, entities: read
 
 const at = (entity: Pick<Entity<unknown>, 'file' | 'source'>, path: (string | number)[]) => ({ file: entity.file, ...locate(entity.source, path), path });
 
-function checkVersion(head: Repository, p: PromptChange, severity: Severity, out: Diagnostic[]): void {
+function checkVersion(head: Repository, p: PromptChange, severity: Severity | 'off', out: Diagnostic[]): void {
   const entity = head.prompts.get(p.id);
   const { base, head: version } = p.version;
   if (!entity?.valid || base === undefined || version === undefined) return;
@@ -30,7 +30,7 @@ function checkVersion(head: Repository, p: PromptChange, severity: Severity, out
     out.push({ code: 'version-decreased', severity: 'error', ...at(entity, ['version']), message: `version went down from ${base} to ${version}`, hint: `versions only increase; use ${base + 1}` });
     return;
   }
-  if (!p.contentChanged && p.params.length === 0) return;
+  if (severity === 'off' || (!p.contentChanged && p.params.length === 0)) return;
   const what = [p.contentChanged ? (p.partials.length && !p.diff ? `partial ${p.partials.join(', ')}` : 'rendered content') : '', p.params.length ? `model parameters (${p.params.map((f) => f.path).join(', ')})` : ''].filter(Boolean).join(' and ');
   if (version === base) {
     out.push({
@@ -95,7 +95,12 @@ function checkRemovedPrompts(head: Repository, entities: readonly EntityChange[]
   for (const experiment of head.experiments.values()) {
     for (const [i, v] of (experiment.data.variants ?? []).entries()) {
       if (v.prompt === undefined || !gone.has(v.prompt) || head.prompts.has(v.prompt)) continue;
-      out.push({ code: 'removed-prompt-in-use', severity: 'error', ...at(experiment, ['variants', i, 'prompt']), message: `prompt "${v.prompt}" is removed but variant "${v.name}" of experiment "${experiment.id}" still uses it` });
+      const renamed = gone.get(v.prompt);
+      out.push({
+        code: 'removed-prompt-in-use', severity: 'error', ...at(experiment, ['variants', i, 'prompt']),
+        message: `prompt "${v.prompt}" is ${renamed ? `renamed to "${renamed}"` : 'removed'} but variant "${v.name}" of experiment "${experiment.id}" still uses it`,
+        hint: renamed ? `replace "${v.prompt}" with "${renamed}"` : 'point the variant at another prompt, or keep the prompt',
+      });
     }
   }
 }

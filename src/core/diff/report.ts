@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { formatUsd } from '../money.js';
+import { locate } from '../source.js';
 import type { Repository } from '../repository.js';
 import type { TestOutcome } from '../schemas/eval-results.js';
 import { budgetImpacts, type BudgetActual, type BudgetImpact } from './budgets.js';
@@ -47,6 +48,8 @@ export interface DiffReport {
   /** Policy and threshold findings; any error fails the check. */
   diagnostics: Diagnostic[];
   headline: string;
+  /** Caveats about the inputs (usage window, rejected log rows, uncommitted head). */
+  notes?: string[];
   /** The pull request the diff was computed for (GitHub Actions), so a separate workflow can post the comment. */
   github?: { repository?: string; pr: number; head_sha?: string };
 }
@@ -87,8 +90,10 @@ export function buildDiffReport(o: BuildOptions): DiffReport {
     unpriced: rows.length - priced.length, date: o.date,
   };
   const budgets = budgetImpacts(o.head, priced, o.actuals, o.date);
-  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts) : [];
-  diagnostics.push(...thresholdFindings(evals, cost, budgets, o.thresholds ?? thresholdsOf(o.head)));
+  // The base's policy applies: a change cannot relax the checks it is judged by (a new policy applies once merged).
+  const policyRepo = o.baseSide.exists ? o.base : o.head;
+  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump }) : [];
+  diagnostics.push(...thresholdFindings(o.head, evals, cost, budgets, o.thresholds ?? thresholdsOf(policyRepo)));
   return {
     kind: 'promptops/diff', schema_version: DIFF_SCHEMA_VERSION,
     base: o.baseSide, head: o.headSide, environment: o.environment,
@@ -103,7 +108,7 @@ export const thresholdsOf = (repo: Repository): Thresholds => ({
   maxIncreasePct: repo.config.policy?.max_monthly_cost_increase_pct,
 });
 
-function thresholdFindings(evals: EvalDiff | undefined, cost: CostSummary, budgets: readonly BudgetImpact[], t: Thresholds): Diagnostic[] {
+function thresholdFindings(head: Repository, evals: EvalDiff | undefined, cost: CostSummary, budgets: readonly BudgetImpact[], t: Thresholds): Diagnostic[] {
   const out: Diagnostic[] = [];
   const config = 'promptops.config.yaml';
   if (evals && t.maxRegressions !== undefined && evals.regressions > t.maxRegressions) {
@@ -116,7 +121,8 @@ function thresholdFindings(evals: EvalDiff | undefined, cost: CostSummary, budge
     out.push({ code: 'cost-increase', severity: 'error', file: config, message: `projected monthly cost of the changed prompts rises by ${cost.pct.toFixed(1)}%, above policy.max_monthly_cost_increase_pct (${t.maxIncreasePct}%)` });
   }
   for (const b of budgets.filter((x) => x.blocked)) {
-    out.push({ code: 'budget-blocked', severity: 'error', file: b.file, line: 1, col: 1, message: `budget "${b.budget}" (enforce: block) would be exceeded: projected ${formatUsd(b.projectedHead)} of ${formatUsd(b.amount)} per ${periodNoun(b.period)} after this change (+${formatUsd(b.delta)})`, hint: 'reduce the cost of the change, or raise the budget in the same pull request with its owners\' approval' });
+    const entity = head.budgets.get(b.budget);
+    out.push({ code: 'budget-blocked', severity: 'error', file: b.file, ...locate(entity?.source, ['amount']), message: `budget "${b.budget}" (enforce: block) would be exceeded: projected ${formatUsd(b.projectedHead)} of ${formatUsd(b.amount)} per ${periodNoun(b.period)} after this change (+${formatUsd(b.delta)})`, hint: 'reduce the cost of the change, or raise the budget in the same pull request with its owners\' approval' });
   }
   return out;
 }
