@@ -113,6 +113,21 @@ describe('promptops diff: policies', () => {
     expect(p.report.diagnostics[0].message).toContain('model parameters (temperature)');
   });
 
+  it('judges a change by the base commit\'s policy, so a pull request cannot switch its own checks off', async () => {
+    const relaxed = CONFIG.replace('require_version_bump: error', 'require_version_bump: "off"');
+    const dir = await pullRequestRepo(base(), { 'promptops.config.yaml': relaxed, 'prompts/greet.yaml': prompt({ line: 'Say hello to {{name}} and wave.' }) });
+    const { code, report } = await diffJson(dir);
+    expect(code).toBe(1);
+    expect(report.diagnostics.map((d: { code: string }) => d.code)).toEqual(['version-not-bumped']);
+    expect(report.entities).toContainEqual(expect.objectContaining({ kind: 'config', fields: [{ path: 'policy.require_version_bump', base: 'error', head: 'off' }] }));
+    // Once merged, the relaxed policy is the base and applies.
+    const next = await pullRequestRepo(base({ 'promptops.config.yaml': relaxed }), { 'prompts/greet.yaml': prompt({ line: 'Say hello to {{name}} and wave.' }) });
+    expect((await diff(next)).code).toBe(0);
+    const down = await pullRequestRepo(base({ 'promptops.config.yaml': relaxed, 'prompts/greet.yaml': prompt({ version: 3 }) }), { 'prompts/greet.yaml': prompt({ version: 2 }) });
+    const decreased = await diffJson(down);
+    expect(decreased.report.diagnostics.map((d: { code: string }) => d.code)).toEqual(['version-decreased']);
+  });
+
   it('does not ask for a version bump when only metadata changed', async () => {
     const dir = await pullRequestRepo(base(), { 'prompts/greet.yaml': prompt().replace('Greets a user.', 'Greets a user by first name.') });
     const { code, report } = await diffJson(dir);
