@@ -1,0 +1,80 @@
+import { defineCommand } from 'citty';
+import { validateRepository } from '../../core/check/index.js';
+import { ApprovalError, checkApproval } from '../../github/approval.js';
+import type { SourceInfo } from '../../git/source.js';
+import { resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
+import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
+import { printDiagnostics, resolveRoot } from '../_shared.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+import { actorOf, openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+
+export default defineCommand({
+  args: {
+    env: { type: 'string', description: 'Environment to publish (comma-separated, or "all")', valueHint: 'name' },
+    ...storeArgs,
+    'dry-run': { type: 'boolean', description: 'Compile and sign, show what would be released, change nothing' },
+    force: { type: 'boolean', description: 'Publish even from a commit older than the current release\'s' },
+    actor: { type: 'string', description: 'Who publishes, recorded in the release history (default: GITHUB_ACTOR or the OS user)', valueHint: 'name' },
+    json: { type: 'boolean', description: 'Machine-readable JSON output' },
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const c = colors(io);
+    const root = resolveRoot(io, args.root);
+    const { repo, diagnostics } = validateRepository({ root });
+    if (diagnostics.some((d) => d.severity === 'error')) {
+      printDiagnostics(io, root, diagnostics, args.json ? 'json' : 'human');
+      throw new ExitError(EXIT.failed, args.json ? '' : 'promptops publish: the repository has errors; nothing was published');
+    }
+    const all = Object.keys(repo.config.environments);
+    if (!args.env) throw usageError(`promptops publish: --env is required (${all.join(', ')}, or all)`);
+    const environments = args.env === 'all' ? all : args.env.split(',').map((s) => s.trim());
+    const unknown = environments.filter((e) => !repo.config.environments[e]);
+    if (unknown.length) throw usageError(`promptops publish: unknown environment ${unknown.map((e) => `"${e}"`).join(', ')} (environments: ${all.join(', ')})`);
+
+    const url = storeUrl(repo, args.store);
+    const local = url.startsWith('file:');
+    let key;
+    try {
+      key = resolveSigningKey(repo, io.env, { allowDevKey: local });
+    } catch (error) {
+      if (error instanceof SigningKeyError) throw new ExitError(EXIT.usage, `promptops publish: ${error.message}`);
+      throw error;
+    }
+    if (key.source === 'dev' && !args.json) io.err(c.yellow(`signing with the local development key ${key.origin} (file stores only); shared stores need ${repo.config.signing?.private_key_env ?? 'PROMPTOPS_SIGNING_KEY'}`));
+    const store = await openStoreFor('publish', url, root);
+    const results: PublishResult[] = [];
+    await withStore('publish', store, async () => {
+      for (const environment of environments) {
+        const approval = repo.config.environments[environment]!.require_pr_approval && (!local || io.env.GITHUB_ACTIONS === 'true') ? approver(io, environment) : undefined;
+        try {
+          const result = await publish({ repo, environment, store, key, actor: actorOf(io, args.actor), force: args.force, dryRun: args['dry-run'], approve: approval });
+          results.push(result);
+          if (!args.json) io.out(describe(result, c));
+        } catch (error) {
+          if (error instanceof PublishRefusedError || (error instanceof ApprovalError && !error.infrastructure)) throw new ExitError(EXIT.failed, `promptops publish: ${environment}: ${error.message}`);
+          if (error instanceof ApprovalError) throw new ExitError(EXIT.infra, `promptops publish: ${environment}: ${error.message}`);
+          throw error;
+        }
+      }
+    });
+    if (args.json) io.out(JSON.stringify({ version: 1, store: store.url, results: results.map(({ diagnostics: _d, ...r }) => r) }, null, 2));
+  },
+});
+
+function approver(io: Io, environment: string): (source: SourceInfo) => Promise<void> {
+  return async (source) => {
+    const [owner, repo] = (io.env.GITHUB_REPOSITORY ?? '').split('/');
+    if (!source.commit) throw new PublishRefusedError(`"${environment}" requires an approved pull request, and the source is not a commit`);
+    if (!owner || !repo || !io.env.GITHUB_TOKEN) throw new PublishRefusedError(`"${environment}" requires an approved pull request (require_pr_approval): set GITHUB_REPOSITORY and GITHUB_TOKEN so it can be checked`);
+    await checkApproval({ token: io.env.GITHUB_TOKEN, apiUrl: io.env.GITHUB_API_URL, owner, repo, commit: source.commit });
+  };
+}
+
+function describe(r: PublishResult, c: ReturnType<typeof colors>): string {
+  const commit = r.source.commit ? ` from ${r.source.commit.slice(0, 7)}` : '';
+  if (r.outcome === 'unchanged') return `${c.dim('=')} ${r.environment}: ${short(r.revision)} is already the release (#${r.release!.seq}); nothing to do`;
+  if (r.outcome === 'dry-run') return `${c.cyan('~')} ${r.environment}: would release ${short(r.revision)}${commit} (${r.bytes.toLocaleString('en-US')} bytes)${r.previous ? `, replacing #${r.previous.seq} ${short(r.previous.revision)}` : ' as the first release'}`;
+  return `${c.green('✔')} ${r.environment}: released ${short(r.revision)}${commit} as #${r.release!.seq}${r.previous ? ` (was ${short(r.previous.revision)})` : ''}`;
+}

@@ -1,0 +1,73 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { defineCommand } from 'citty';
+import { loadRepository } from '../../core/repository.js';
+import { DEFAULT_PUBLIC_KEY } from '../../publish/keys.js';
+import { BundleVerificationError, verifyEnvelope } from '../../runtime/envelope.js';
+import { resolveRoot } from '../_shared.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+import { openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+
+export default defineCommand({
+  args: {
+    env: { type: 'string', required: true, description: 'Environment whose current release to pull', valueHint: 'name' },
+    source: { type: 'string', description: 'http(s):// URL of "promptops serve", or a store URL (default: the configured store)', valueHint: 'url' },
+    'public-key': { type: 'string', description: `Public key (PEM) that must have signed the bundle (default: signing.public_key or ${DEFAULT_PUBLIC_KEY})`, valueHint: 'file' },
+    'token-env': { type: 'string', description: 'Environment variable holding the bearer token of the server', valueHint: 'NAME' },
+    out: { type: 'string', description: 'Where to write the verified bundle (default: .promptops/pulled/<env>.json)', valueHint: 'file' },
+    root: storeArgs.root,
+    json: { type: 'boolean', description: 'Machine-readable JSON output' },
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const c = colors(io);
+    const root = resolveRoot(io, args.root);
+    const repo = loadRepository({ root }).value;
+    const keyPath = resolve(root, args['public-key'] ?? repo.config.signing?.public_key ?? DEFAULT_PUBLIC_KEY);
+    let publicKey: string;
+    try {
+      publicKey = readFileSync(keyPath, 'utf8');
+    } catch {
+      throw usageError(`promptops pull: cannot read the public key ${keyPath} (pass --public-key, or run "promptops keygen")`);
+    }
+    const source = args.source ?? storeUrl(repo, undefined);
+    const bytes = /^https?:\/\//.test(source) ? await fetchBundle(source, args.env, args['token-env'] ? io.env[args['token-env']] : undefined) : await fromStore(source, args.env, root);
+    let verified;
+    try {
+      verified = verifyEnvelope(bytes, { publicKey, environment: args.env });
+    } catch (error) {
+      if (error instanceof BundleVerificationError) throw new ExitError(EXIT.failed, `promptops pull: refusing the bundle from ${source}: ${error.message}`);
+      throw error;
+    }
+    const out = resolve(io.cwd, args.out ?? resolve(root, '.promptops/pulled', `${args.env}.json`));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(`${out}.tmp`, bytes);
+    renameSync(`${out}.tmp`, out);
+    if (args.json) io.out(JSON.stringify({ version: 1, environment: args.env, revision: verified.revision, manifest: verified.envelope.manifest, out }, null, 2));
+    else io.out(`${c.green('✔')} ${args.env}: ${short(verified.revision)} verified (signature ${verified.envelope.signature.key_id}, sha256) → ${out}`);
+  },
+});
+
+async function fetchBundle(base: string, environment: string, token: string | undefined): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(`${base.replace(/\/+$/, '')}/v1/environments/${encodeURIComponent(environment)}/bundle`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new ExitError(EXIT.infra, `promptops pull: cannot reach ${base}: ${(error as Error).message}`);
+  }
+  if (res.status === 404) throw new ExitError(EXIT.failed, `promptops pull: ${base} has no release for "${environment}"`);
+  if (!res.ok) throw new ExitError(EXIT.infra, `promptops pull: ${base} answered HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function fromStore(url: string, environment: string, root: string): Promise<Uint8Array> {
+  const store = await openStoreFor('pull', url, root);
+  return withStore('pull', store, async () => {
+    const release = await store.current(environment);
+    if (!release) throw new ExitError(EXIT.failed, `promptops pull: ${store.url} has no release for "${environment}"`);
+    const bundle = await store.getBundle(release.revision);
+    if (!bundle) throw new ExitError(EXIT.infra, `promptops pull: the released bundle ${release.revision} is missing from ${store.url}`);
+    return bundle.bytes;
+  });
+}

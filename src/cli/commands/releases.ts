@@ -1,0 +1,44 @@
+import { defineCommand } from 'citty';
+import { loadRepository } from '../../core/repository.js';
+import { resolveRoot } from '../_shared.js';
+import { usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+import { openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+import { textTable } from '../table.js';
+
+export default defineCommand({
+  args: {
+    env: { type: 'string', description: 'Environment (default: every environment with a release)', valueHint: 'name' },
+    ...storeArgs,
+    limit: { type: 'string', description: 'Most recent releases per environment (default 20)', valueHint: 'n' },
+    json: { type: 'boolean', description: 'Machine-readable JSON output' },
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const c = colors(io);
+    const root = resolveRoot(io, args.root);
+    const repo = loadRepository({ root }).value;
+    const limit = args.limit === undefined ? 20 : Number(args.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw usageError(`promptops releases: --limit must be a positive integer, got "${args.limit}"`);
+    const store = await openStoreFor('releases', storeUrl(repo, args.store), root);
+    await withStore('releases', store, async () => {
+      const environments = args.env ? [args.env] : await store.environments();
+      const out: Record<string, unknown> = {};
+      for (const environment of environments) {
+        const history = await store.history(environment, { limit });
+        out[environment] = history;
+        if (args.json) continue;
+        io.out(c.bold(`${environment}${history.length ? '' : ': no releases'}`));
+        if (!history.length) continue;
+        io.out(textTable(
+          ['', '#', 'revision', 'commit', 'released (UTC)', 'action', 'by'],
+          history.map((r, i) => [i === 0 ? c.green('●') : ' ', String(r.seq), short(r.revision), r.commit?.slice(0, 7) ?? '-', r.releasedAt.slice(0, 19).replace('T', ' '), r.action === 'rollback' ? c.yellow(`rollback from ${short(r.previous ?? '')}`) : r.action, r.actor]),
+          c.dim,
+          1,
+        ));
+      }
+      if (args.json) io.out(JSON.stringify({ version: 1, store: store.url, environments: out }, null, 2));
+      else if (environments.length === 0) io.out(`no releases in ${store.url} yet; publish with "promptops publish --env <env>"`);
+    });
+  },
+});

@@ -1,0 +1,58 @@
+import { defineCommand } from 'citty';
+import { loadRepository } from '../../core/repository.js';
+import { ConflictError } from '../../publish/store.js';
+import { resolveRoot } from '../_shared.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
+import { colors, type Io } from '../io.js';
+import { actorOf, openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+
+export default defineCommand({
+  args: {
+    env: { type: 'string', required: true, description: 'Environment to roll back', valueHint: 'name' },
+    to: { type: 'string', description: 'Revision (or a unique prefix of at least 7 characters) released before in this environment; default: the previous release', valueHint: 'revision' },
+    ...storeArgs,
+    actor: { type: 'string', description: 'Who rolls back, recorded in the history (default: GITHUB_ACTOR or the OS user)', valueHint: 'name' },
+  },
+  async run({ args, data }) {
+    const io = data as Io;
+    const c = colors(io);
+    const root = resolveRoot(io, args.root);
+    const repo = loadRepository({ root }).value;
+    const store = await openStoreFor('rollback', storeUrl(repo, args.store), root);
+    await withStore('rollback', store, async () => {
+      const history = await store.history(args.env);
+      const current = history[0];
+      if (!current) throw usageError(`promptops rollback: "${args.env}" has no release in ${store.url}`);
+      let target: string | undefined;
+      if (args.to === undefined) {
+        target = history.find((r) => r.revision !== current.revision)?.revision;
+        if (!target) throw usageError(`promptops rollback: "${args.env}" has never had another revision to go back to`);
+      } else {
+        if (args.to.length < 7) throw usageError('promptops rollback: --to needs at least 7 characters of the revision');
+        const matches = [...new Set(history.map((r) => r.revision).filter((r) => r.startsWith(args.to!)))];
+        if (matches.length !== 1) {
+          const known = [...new Set(history.map((r) => short(r.revision)))].slice(0, 10).join(', ');
+          throw usageError(`promptops rollback: ${matches.length ? `"${args.to}" is ambiguous` : `"${args.to}" was never released in "${args.env}"`} (released revisions: ${known})`);
+        }
+        target = matches[0]!;
+      }
+      if (target === current.revision) {
+        io.out(`${c.dim('=')} ${args.env}: ${short(target)} is already the release (#${current.seq})`);
+        return;
+      }
+      if (!(await store.getBundle(target))) throw new ExitError(EXIT.failed, `promptops rollback: the bundle ${short(target)} is missing from ${store.url}`);
+      try {
+        const release = await store.release({ environment: args.env, revision: target, expectedSeq: current.seq, actor: actorOf(io, args.actor), action: 'rollback', ...commitOf(history, target) });
+        io.out(`${c.green('✔')} ${args.env}: rolled back to ${short(target)} as #${release.seq} (was ${short(current.revision)})`);
+      } catch (error) {
+        if (error instanceof ConflictError) throw new ExitError(EXIT.failed, `promptops rollback: ${error.message}; check "promptops releases --env ${args.env}" and retry`);
+        throw error;
+      }
+    });
+  },
+});
+
+const commitOf = (history: { revision: string; commit?: string; committedAt?: string }[], revision: string) => {
+  const r = history.find((h) => h.revision === revision);
+  return { ...(r?.commit ? { commit: r.commit } : {}), ...(r?.committedAt ? { committedAt: r.committedAt } : {}) };
+};

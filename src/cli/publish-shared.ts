@@ -1,0 +1,51 @@
+import { userInfo } from 'node:os';
+import type { Repository } from '../core/repository.js';
+import { openStore } from '../publish/open-store.js';
+import { StoreUnavailableError, type Store } from '../publish/store.js';
+import { commonArgs } from './_shared.js';
+import { EXIT, ExitError, usageError } from './errors.js';
+import type { Io } from './io.js';
+
+export const DEFAULT_STORE = 'file://.promptops/store';
+
+export const storeArgs = {
+  store: { type: 'string', description: 'Runtime store: file://dir or postgres://host/db (default: store.url of promptops.config.yaml, else file://.promptops/store)', valueHint: 'url' },
+  root: commonArgs.root,
+} as const;
+
+export const storeUrl = (repo: Pick<Repository, 'config'>, flag: string | undefined): string => flag ?? repo.config.store?.url ?? DEFAULT_STORE;
+
+/** Opens the store; a bad URL is a usage error (2), an unreachable store an infrastructure error (3). */
+export async function openStoreFor(command: string, url: string, root: string): Promise<Store> {
+  try {
+    return await openStore(url, { root });
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}`);
+    throw usageError(`promptops ${command}: ${(error as Error).message}`);
+  }
+}
+
+/** Runs `fn` with the store, mapping store outages to exit 3 and always closing it. */
+export async function withStore<T>(command: string, store: Store, fn: (store: Store) => Promise<T>): Promise<T> {
+  try {
+    return await fn(store);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}; nothing was changed, the previous release is still served`);
+    throw error;
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+/** Who moved a release: the flag, the CI actor, or the OS user. */
+export function actorOf(io: Io, flag: string | undefined): string {
+  if (flag) return flag;
+  if (io.env.GITHUB_ACTOR) return `${io.env.GITHUB_ACTOR} (GitHub Actions)`;
+  try {
+    return io.env.USER || userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const short = (revision: string) => revision.slice(0, 12);

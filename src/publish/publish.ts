@@ -1,0 +1,103 @@
+import { simpleGit } from 'simple-git';
+import { compileBundle, type Manifest } from '../core/compile.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Repository } from '../core/repository.js';
+import { sourceInfo, type SourceInfo } from '../git/source.js';
+import { signBundle } from './sign.js';
+import type { SigningKey } from './keys.js';
+import { ConflictError, type Release, type Store } from './store.js';
+
+export interface PublishOptions {
+  repo: Repository;
+  environment: string;
+  store: Store;
+  key: SigningKey;
+  actor: string;
+  /** Publish even from a commit older than the current release's. */
+  force?: boolean;
+  /** Compile and sign, but change nothing in the store. */
+  dryRun?: boolean;
+  /** Checks the source commit may be published (e.g. an approved pull request); throws PublishRefusedError. */
+  approve?: (source: SourceInfo) => Promise<void>;
+  /** Compare-and-set attempts before giving up on a busy environment. */
+  attempts?: number;
+}
+
+export interface PublishResult {
+  environment: string;
+  revision: string;
+  /** `released`: the pointer moved; `unchanged`: this revision is already the release; `dry-run`: nothing written. */
+  outcome: 'released' | 'unchanged' | 'dry-run';
+  release?: Release;
+  previous?: Release;
+  bytes: number;
+  source: SourceInfo;
+  diagnostics: Diagnostic[];
+}
+
+/** Publishing is not allowed (older commit, no approval, uncommitted content): exit 1. */
+export class PublishRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublishRefusedError';
+  }
+}
+
+/**
+ * Compiles, signs and publishes one environment: the bundle is stored by revision (immutable), then
+ * the release pointer moves by compare-and-set. A lost race is retried from a fresh read, so the
+ * older-commit rule is checked against the release that actually won.
+ */
+export async function publish(options: PublishOptions): Promise<PublishResult> {
+  const { repo, environment, store } = options;
+  const compiled = compileBundle({ repo, environment });
+  if (!compiled.value) return { environment, revision: '', outcome: 'dry-run', bytes: 0, source: { dirty: true }, diagnostics: compiled.diagnostics };
+  const source = await sourceInfo(repo.root);
+  if (source.dirty && !options.dryRun) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
+  await options.approve?.(source);
+  const manifest: Manifest = {
+    schema_version: compiled.value.bundle.schema_version,
+    revision: compiled.value.revision,
+    environment,
+    ...(source.commit ? { source_commit: source.commit } : {}),
+    created_at: source.committedAt ?? new Date().toISOString(),
+  };
+  const bytes = signBundle(compiled.value, manifest, options.key.privateKey);
+  const base = { environment, revision: compiled.value.revision, bytes: Buffer.byteLength(bytes), source, diagnostics: compiled.diagnostics };
+  if (options.dryRun) return { ...base, outcome: 'dry-run', previous: await store.current(environment) };
+
+  await store.putBundle({ revision: compiled.value.revision, environment, bytes: Buffer.from(bytes) });
+  for (let attempt = 1; ; attempt++) {
+    const current = await store.current(environment);
+    if (current?.revision === compiled.value.revision) return { ...base, outcome: 'unchanged', release: current, previous: current };
+    if (current && !options.force) await refuseOlder(repo.root, current, source);
+    try {
+      const release = await store.release({
+        environment, revision: compiled.value.revision, expectedSeq: current?.seq ?? 0,
+        commit: source.commit, committedAt: source.committedAt, actor: options.actor, action: 'publish',
+      });
+      return { ...base, outcome: 'released', release, previous: current };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= (options.attempts ?? 5)) throw error;
+    }
+  }
+}
+
+/** A run from an older commit (say, a re-run of an old CI job) must not replace a newer release. */
+async function refuseOlder(root: string, current: Release, source: SourceInfo): Promise<void> {
+  if (!current.commit || !source.commit || current.commit === source.commit) return;
+  const git = simpleGit({ baseDir: root });
+  // simple-git resolves on a non-zero exit without stderr, so --is-ancestor's exit code is not usable: compare the merge-base instead.
+  const isAncestor = async (a: string, b: string) => (await git.raw(['merge-base', a, b]).then((out) => out.trim(), () => '')) === a;
+  const known = Boolean(await git.raw(['rev-parse', '--verify', '--quiet', `${current.commit}^{commit}`]).then((out) => out.trim(), () => ''));
+  if (known) {
+    if (await isAncestor(source.commit, current.commit)) {
+      throw new PublishRefusedError(`the current release of "${current.environment}" (#${current.seq}) was built from ${current.commit.slice(0, 7)}, which already contains this commit ${source.commit.slice(0, 7)}: refusing to go back (use "promptops rollback", or --force)`);
+    }
+    return;
+  }
+  // The release's commit is not in this clone (shallow): fall back to commit dates.
+  if (current.committedAt && source.committedAt && Date.parse(current.committedAt) > Date.parse(source.committedAt)) {
+    throw new PublishRefusedError(`the current release of "${current.environment}" (#${current.seq}) comes from a newer commit (${current.commit.slice(0, 7)}, ${current.committedAt}) than this one (${source.commit.slice(0, 7)}, ${source.committedAt}): refusing (use --force)`);
+  }
+}

@@ -1,0 +1,195 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Release, Store } from './store.js';
+
+export interface ServeOptions {
+  store: Store;
+  /** Required as `Authorization: Bearer <token>` on /v1/* when set. */
+  token?: string;
+  /** Longest `?wait=` honoured, in seconds (default 60). */
+  maxWaitSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface BundleServer {
+  server: Server;
+  /** Stops accepting, answers pending long-polls, stops watching the store. Does not close the store. */
+  close(): Promise<void>;
+}
+
+const REVISION = /^[0-9a-f]{64}$/;
+
+/**
+ * HTTP over a store (DESIGN §6). The current release of each environment is kept in memory and
+ * refreshed by a watch on the store (LISTEN/NOTIFY or file watch), so conditional GETs and
+ * long-polls never touch the store; bundles are immutable and cached by revision.
+ */
+export function createBundleServer(options: ServeOptions): BundleServer {
+  const { store } = options;
+  const maxWait = options.maxWaitSeconds ?? 60;
+  const controller = new AbortController();
+  const changes = new EventEmitter().setMaxListeners(0);
+  const current = new Map<string, Promise<Release | undefined>>();
+  const bundles = new Map<string, Uint8Array>();
+  let healthy = true;
+
+  const watch = (environment: string): Promise<Release | undefined> => {
+    let known = current.get(environment);
+    if (known) return known;
+    known = store.current(environment).then((release) => {
+      void follow(environment, release);
+      return release;
+    });
+    current.set(environment, known);
+    // A failed first read is retried by the next request, not cached.
+    known.catch(() => current.delete(environment));
+    return known;
+  };
+
+  async function follow(environment: string, initial: Release | undefined): Promise<void> {
+    let release = initial;
+    let backoff = 250;
+    while (!controller.signal.aborted) {
+      try {
+        const next = await store.waitForRelease(environment, release?.revision, 25_000, controller.signal);
+        healthy = true;
+        backoff = 250;
+        if (next && next.revision !== release?.revision) {
+          release = next;
+          current.set(environment, Promise.resolve(next));
+          changes.emit(environment, next);
+        }
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        // The store is down: keep serving what we know, retry with back-off.
+        healthy = false;
+        options.log?.(`watch ${environment}: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  const bundleBytes = async (revision: string): Promise<Uint8Array | undefined> => {
+    const cached = bundles.get(revision);
+    if (cached) return cached;
+    const stored = await store.getBundle(revision);
+    if (stored) bundles.set(revision, stored.bytes);
+    return stored?.bytes;
+  };
+
+  const pending = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      healthy = false;
+      options.log?.(`${req.method} ${req.url}: ${(error as Error).message}`);
+      if (!res.headersSent) send(res, 503, { error: 'store unavailable', detail: (error as Error).message });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+    if (url.pathname === '/healthz') {
+      try {
+        await store.environments();
+        healthy = true;
+      } catch {
+        healthy = false;
+      }
+      return send(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'store unavailable', store: store.url });
+    }
+    if (!authorized(req, options.token)) return send(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer' });
+    let m: RegExpExecArray | null;
+    if ((m = /^\/v1\/bundles\/([^/]+)$/.exec(url.pathname))) {
+      const revision = m[1]!;
+      if (!REVISION.test(revision)) return send(res, 404, { error: 'not a revision' });
+      if (etagMatches(req, revision)) return notModified(res, revision, true);
+      const bytes = await bundleBytes(revision);
+      if (!bytes) return send(res, 404, { error: `no bundle ${revision}` });
+      return sendBundle(req, res, revision, bytes, true);
+    }
+    if ((m = /^\/v1\/environments\/([^/]+)\/bundle$/.exec(url.pathname))) {
+      const environment = decodeURIComponent(m[1]!);
+      let release = await watch(environment);
+      if (!release) return send(res, 404, { error: `no release for environment "${environment}"` });
+      const wait = Math.min(Math.max(Number(url.searchParams.get('wait') ?? 0) || 0, 0), maxWait);
+      if (etagMatches(req, release.revision) && wait > 0) release = await nextRelease(environment, release, wait, res);
+      if (etagMatches(req, release.revision)) return notModified(res, release.revision, false);
+      const bytes = await bundleBytes(release.revision);
+      if (!bytes) return send(res, 503, { error: `the released bundle ${release.revision} is missing from the store` });
+      return sendBundle(req, res, release.revision, bytes, false);
+    }
+    if ((m = /^\/v1\/environments\/([^/]+)\/releases$/.exec(url.pathname))) {
+      const environment = decodeURIComponent(m[1]!);
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 1000);
+      return send(res, 200, { environment, releases: await store.history(environment, { limit }) }, { 'cache-control': 'no-cache' });
+    }
+    return send(res, 404, { error: 'not found' });
+  }
+
+  function nextRelease(environment: string, release: Release, seconds: number, res: ServerResponse): Promise<Release> {
+    return new Promise((resolve) => {
+      pending.add(res);
+      const done = (next: Release) => {
+        clearTimeout(timer);
+        changes.off(environment, done);
+        controller.signal.removeEventListener('abort', stop);
+        pending.delete(res);
+        resolve(next);
+      };
+      const stop = () => done(release);
+      const timer = setTimeout(stop, seconds * 1000);
+      changes.on(environment, done);
+      controller.signal.addEventListener('abort', stop);
+      res.on('close', stop);
+    });
+  }
+
+  return {
+    server,
+    close: async () => {
+      controller.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const etag = (revision: string) => `"${revision}"`;
+
+function etagMatches(req: IncomingMessage, revision: string): boolean {
+  const header = req.headers['if-none-match'];
+  if (!header) return false;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag(revision));
+}
+
+const cacheControl = (immutable: boolean) => (immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+
+function notModified(res: ServerResponse, revision: string, immutable: boolean): void {
+  res.writeHead(304, { etag: etag(revision), 'cache-control': cacheControl(immutable) });
+  res.end();
+}
+
+function sendBundle(req: IncomingMessage, res: ServerResponse, revision: string, bytes: Uint8Array, immutable: boolean): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.byteLength, etag: etag(revision), 'cache-control': cacheControl(immutable), 'x-promptops-revision': revision });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

@@ -1,0 +1,81 @@
+/**
+ * The runtime store contract (DESIGN §6): immutable bundles by revision, one release pointer per
+ * environment moved by compare-and-set, and the history of every move. `file://` and
+ * `postgres://` implement it; one contract test suite runs against both.
+ */
+
+/** A signed bundle as stored and served: the exact bytes are kept, never re-serialised. */
+export interface StoredBundle {
+  revision: string;
+  environment: string;
+  /** The envelope JSON (see src/runtime/envelope.ts), byte for byte as published. */
+  bytes: Uint8Array;
+}
+
+export interface Release {
+  environment: string;
+  revision: string;
+  /** Commit the bundle was compiled from (absent for uncommitted sources). */
+  commit?: string;
+  /** Committer date of `commit` (ISO 8601): orders releases by source history. */
+  committedAt?: string;
+  /** When the pointer moved (ISO 8601, store clock). */
+  releasedAt: string;
+  /** Who moved it: `GITHUB_ACTOR`, the OS user, or the `--actor` flag. */
+  actor: string;
+  action: 'publish' | 'rollback';
+  /** Sequence number of this move in the environment's history, 1-based, no gaps. */
+  seq: number;
+  /** The revision the pointer moved from (absent for the first release). */
+  previous?: string;
+}
+
+export interface ReleaseRequest {
+  environment: string;
+  revision: string;
+  /** The sequence number the caller saw as current (0: no release yet). The move fails if another happened since. */
+  expectedSeq: number;
+  commit?: string;
+  committedAt?: string;
+  actor: string;
+  action: 'publish' | 'rollback';
+}
+
+/** Lost a compare-and-set race: someone else moved the pointer since `expectedSeq`. */
+export class ConflictError extends Error {
+  constructor(readonly environment: string, readonly current: Release | undefined) {
+    super(`the release of "${environment}" moved concurrently (now ${current ? `#${current.seq} ${current.revision.slice(0, 12)}` : 'none'}); retry`);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The store cannot be reached or used (exit 3); nothing was changed. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface Store {
+  /** `file:///abs/path` or `postgres://host/db` without credentials, for messages. */
+  readonly url: string;
+  /** Stores a bundle; a revision already stored is left as is (immutable), so publishing twice is a no-op. */
+  putBundle(bundle: StoredBundle): Promise<void>;
+  getBundle(revision: string): Promise<StoredBundle | undefined>;
+  /** The current release of an environment. */
+  current(environment: string): Promise<Release | undefined>;
+  /** Moves the pointer atomically if `expectedSeq` is still the current sequence; throws ConflictError otherwise. The bundle must be stored. */
+  release(request: ReleaseRequest): Promise<Release>;
+  /** Release history of an environment, newest first. */
+  history(environment: string, options?: { limit?: number }): Promise<Release[]>;
+  /** Environments with a release. */
+  environments(): Promise<string[]>;
+  /**
+   * Resolves when the release of `environment` differs from `sinceRevision`, or after `timeoutMs`
+   * (then with the unchanged release). PostgreSQL pushes through LISTEN/NOTIFY; the file store
+   * watches its pointer file. `signal` aborts the wait.
+   */
+  waitForRelease(environment: string, sinceRevision: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Release | undefined>;
+  close(): Promise<void>;
+}
