@@ -14,7 +14,7 @@ export const COMMANDS: Record<string, { description: string; load: Lazy }> = {
   history: { description: 'Versions of a prompt across git history (commit, date, author, version, changelog note); --diff A..B', load: () => import('./commands/history.js').then((m) => m.default) },
   diff: { description: 'Compare base and head: entities, policy checks, eval and cost diffs, budget impact', load: () => import('./commands/diff.js').then((m) => m.default) },
   comment: { description: 'Post the diff as one sticky pull-request comment (updated in place; stale runs never overwrite newer ones)', load: () => import('./commands/comment.js').then((m) => m.default) },
-  ci: { description: 'validate + eval + diff + comment in one, with the policy thresholds of promptops.config.yaml', load: () => import('./commands/ci.js').then((m) => m.default) },
+  ci: { description: 'validate + eval + diff + comment in one, judged by the base commit\'s policy thresholds', load: () => import('./commands/ci.js').then((m) => m.default) },
   keygen: { description: 'Create the Ed25519 key pair that signs bundles (the private key goes into a CI secret)', load: () => import('./commands/keygen.js').then((m) => m.default) },
   publish: { description: 'Compile, sign and publish an environment\'s bundle to the runtime store (compare-and-set)', load: () => import('./commands/publish.js').then((m) => m.default) },
   releases: { description: 'Release history of each environment in the runtime store', load: () => import('./commands/releases.js').then((m) => m.default) },

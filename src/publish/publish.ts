@@ -17,6 +17,8 @@ export interface PublishOptions {
   force?: boolean;
   /** Compile and sign, but change nothing in the store. */
   dryRun?: boolean;
+  /** Publish uncommitted content (a local sandbox store); the release then records no commit. */
+  allowDirty?: boolean;
   /** Checks the source commit may be published (e.g. an approved pull request); throws PublishRefusedError. */
   approve?: (source: SourceInfo) => Promise<void>;
   /** Compare-and-set attempts before giving up on a busy environment. */
@@ -53,13 +55,13 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const compiled = compileBundle({ repo, environment });
   if (!compiled.value) return { environment, revision: '', outcome: 'dry-run', bytes: 0, source: { dirty: true }, diagnostics: compiled.diagnostics };
   const source = await sourceInfo(repo.root);
-  if (source.dirty && !options.dryRun) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
+  if (source.dirty && !options.dryRun && !options.allowDirty) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
   await options.approve?.(source);
   const manifest: Manifest = {
     schema_version: compiled.value.bundle.schema_version,
     revision: compiled.value.revision,
     environment,
-    ...(source.commit ? { source_commit: source.commit } : {}),
+    ...(source.commit && !source.dirty ? { source_commit: source.commit } : {}),
     created_at: source.committedAt ?? new Date().toISOString(),
   };
   const bytes = signBundle(compiled.value, manifest, options.key.privateKey);
@@ -74,7 +76,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     try {
       const release = await store.release({
         environment, revision: compiled.value.revision, expectedSeq: current?.seq ?? 0,
-        commit: source.commit, committedAt: source.committedAt, actor: options.actor, action: 'publish',
+        ...(source.dirty ? {} : { commit: source.commit, committedAt: source.committedAt }), actor: options.actor, action: 'publish',
       });
       return { ...base, outcome: 'released', release, previous: current };
     } catch (error) {

@@ -15,6 +15,7 @@ export default defineCommand({
     ...storeArgs,
     'dry-run': { type: 'boolean', description: 'Compile and sign, show what would be released, change nothing' },
     force: { type: 'boolean', description: 'Publish even from a commit older than the current release\'s' },
+    'allow-dirty': { type: 'boolean', description: 'Publish uncommitted changes (file stores only: a local sandbox); the release records no commit' },
     actor: { type: 'string', description: 'Who publishes, recorded in the release history (default: GITHUB_ACTOR or the OS user)', valueHint: 'name' },
     json: { type: 'boolean', description: 'Machine-readable JSON output' },
   },
@@ -43,13 +44,14 @@ export default defineCommand({
       throw error;
     }
     if (key.source === 'dev' && !args.json) io.err(c.yellow(`signing with the local development key ${key.origin} (file stores only); shared stores need ${repo.config.signing?.private_key_env ?? 'PROMPTOPS_SIGNING_KEY'}`));
+    if (args['allow-dirty'] && !local) throw usageError('promptops publish: --allow-dirty is for local file stores; shared stores get releases of commits only');
     const store = await openStoreFor('publish', url, root);
     const results: PublishResult[] = [];
     await withStore('publish', store, async () => {
       for (const environment of environments) {
         const approval = repo.config.environments[environment]!.require_pr_approval && (!local || io.env.GITHUB_ACTIONS === 'true') ? approver(io, environment) : undefined;
         try {
-          const result = await publish({ repo, environment, store, key, actor: actorOf(io, args.actor), force: args.force, dryRun: args['dry-run'], approve: approval });
+          const result = await publish({ repo, environment, store, key, actor: actorOf(io, args.actor), force: args.force, dryRun: args['dry-run'], allowDirty: args['allow-dirty'], approve: approval });
           results.push(result);
           if (!args.json) io.out(describe(result, c));
         } catch (error) {

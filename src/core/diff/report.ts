@@ -92,7 +92,7 @@ export function buildDiffReport(o: BuildOptions): DiffReport {
   const budgets = budgetImpacts(o.head, priced, o.actuals, o.date);
   // The base's policy applies: a change cannot relax the checks it is judged by (a new policy applies once merged).
   const policyRepo = o.baseSide.exists ? o.base : o.head;
-  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump }) : [];
+  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump ?? 'error' }) : [];
   diagnostics.push(...thresholdFindings(o.head, evals, cost, budgets, o.thresholds ?? thresholdsOf(policyRepo)));
   return {
     kind: 'promptops/diff', schema_version: DIFF_SCHEMA_VERSION,
