@@ -33,9 +33,13 @@ describe('GitHub workflows', () => {
     expect(steps(doc).at(-1).run).toBe('node dist/cli.js comment --from .promptops/diff/report.json');
   });
 
-  it('publishes only from the default branch, one run at a time', () => {
+  it('publishes only from the default branch, one run at a time, with the signing key from a secret', () => {
     const { doc } = workflow('publish.yml');
     expect(doc.on).toEqual({ push: { branches: ['main'] } });
     expect(doc.concurrency['cancel-in-progress']).toBe(false);
+    expect(doc.permissions).toEqual({ contents: 'read', 'pull-requests': 'read' });
+    const step = steps(doc).find((s) => s.name === 'promptops publish');
+    expect(step.run).toMatch(/^node dist\/cli\.js publish --env all/);
+    expect(step.env.PROMPTOPS_SIGNING_KEY).toBe('${{ secrets.PROMPTOPS_SIGNING_KEY }}');
   });
 });
