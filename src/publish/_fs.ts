@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** The `code` of a failed fs call (`ENOENT`, `EEXIST`, …). */
@@ -31,6 +31,16 @@ async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Creates `dir` and its missing parents durably: a new directory is an entry in its parent, which needs flushing too. */
+export async function ensureDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (!first) return;
+  for (let created = dir; dirname(created) !== created; created = dirname(created)) {
+    await syncDir(dirname(created));
+    if (created === first) break;
   }
 }
 

@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { codeOf, createExclusive, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
+import { codeOf, createExclusive, ensureDir, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
 import { waitForChange } from './_wait.js';
 import { ConflictError, StoreUnavailableError, type Release, type ReleaseRequest, type Store, type StoredBundle } from './store.js';
 
@@ -78,11 +78,17 @@ export function createFileStore(options: FileStoreOptions): Store {
     }
   };
 
-  const locateBundle = async (revision: string): Promise<StoredBundle | undefined> => {
+  /** The environment a revision was stored for (bundles are grouped by environment on disk). */
+  const bundleEnvironment = async (revision: string): Promise<string | undefined> => {
+    if (!NAME.test(revision)) return undefined;
     for (const environment of await listIfExists(bundlesDir)) {
       if (!NAME.test(environment)) continue;
-      const bytes = await readIfExists(join(bundlesDir, environment, `${revision}.json`));
-      if (bytes) return { revision, environment, bytes };
+      const found = await stat(join(bundlesDir, environment, `${revision}.json`)).then(() => true, (error: unknown) => {
+        // ENOTDIR: a stray file among the environment folders.
+        if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return false;
+        throw error;
+      });
+      if (found) return environment;
     }
     return undefined;
   };
@@ -98,23 +104,27 @@ export function createFileStore(options: FileStoreOptions): Store {
 
     putBundle: (bundle) => guard('store the bundle', async () => {
       checkName('revision', bundle.revision);
-      if (await locateBundle(bundle.revision)) return;
+      if (await bundleEnvironment(bundle.revision)) return;
       const dir = join(bundlesDir, checkName('environment', bundle.environment));
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
       await sweepOnce(dir);
       await createExclusive(join(dir, `${bundle.revision}.json`), bundle.bytes);
     }),
 
-    getBundle: (revision) => guard('read the bundle', async () => (NAME.test(revision) ? locateBundle(revision) : undefined)),
+    getBundle: (revision) => guard('read the bundle', async () => {
+      const environment = await bundleEnvironment(revision);
+      // Bundles are never deleted, so the file found is still there.
+      return environment ? { revision, environment, bytes: (await readIfExists(join(bundlesDir, environment, `${revision}.json`)))! } : undefined;
+    }),
 
     current: (environment) => guard('read the current release', () => readCurrent(environment)),
 
     release: (request: ReleaseRequest) => guard('release', async () => {
       const { environment, revision } = request;
-      const bundle = NAME.test(revision) ? await locateBundle(revision) : undefined;
-      if (!bundle) throw new Error(`cannot release "${environment}": revision ${revision} is not in the store (store its bundle first)`);
-      if (bundle.environment !== environment) throw new Error(`cannot release revision ${revision} to "${environment}": it is a bundle of "${bundle.environment}"`);
-      await mkdir(historyDir(environment), { recursive: true });
+      const stored = await bundleEnvironment(revision);
+      if (!stored) throw new Error(`cannot release "${environment}": revision ${revision} is not in the store (store its bundle first)`);
+      if (stored !== environment) throw new Error(`cannot release revision ${revision} to "${environment}": it is a bundle of "${stored}"`);
+      await ensureDir(historyDir(environment));
       await sweepOnce(historyDir(environment));
       const current = await readCurrent(environment);
       if ((current?.seq ?? 0) !== request.expectedSeq) throw new ConflictError(environment, current);

@@ -242,5 +242,5 @@ function isConnectionError(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   // SQLSTATE classes 08 (connection), 28 (authorization), 3D (no such database), 53 (resources), 57P (shutdown); E…: socket errors.
   if (typeof code === 'string' && /^(08|28|3D|53|57P|E[A-Z]+$)/.test(code)) return true;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|connection is closed|Client was closed/i.test(message);
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|connection is closed|Client was closed|not queryable/i.test(message);
 }
