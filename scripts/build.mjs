@@ -26,7 +26,23 @@ const result = await build({
   logLevel: 'warning',
 });
 
+// The runtime client services embed: its own bundle (no chunks shared with the CLI), so importing
+// `promptops/runtime` loads nothing of the toolchain.
+const runtime = await build({
+  entryPoints: { runtime: 'src/runtime/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  minify: process.env.PROMPTOPS_NO_MINIFY !== "1",
+  sourcemap: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
+
 const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
 const entry = result.metafile.outputs['dist/cli.js'];
 console.log(`built dist/: ${outputs.length} files, ${(total / 1024).toFixed(0)} KB; cli entry ${(entry.bytes / 1024).toFixed(1)} KB`);
+console.log(`built dist/runtime.js: ${(runtime.metafile.outputs['dist/runtime.js'].bytes / 1024).toFixed(1)} KB`);

@@ -1,11 +1,13 @@
+import Handlebars from 'handlebars';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { Diagnostic, Result } from './diagnostics.js';
 import { didYouMean, hasErrors } from './diagnostics.js';
 import { analyzePrompt } from './prompt-analysis.js';
-import type { Repository } from './repository.js';
+import type { PartialFile, Repository } from './repository.js';
 import type { ModelParams } from './schemas/_common.js';
 import type { PricePeriod } from './schemas/catalog.js';
 import type { ChatMessage, VariableSpec } from './schemas/prompt.js';
+import { COMPILE_OPTIONS } from './template/helpers.js';
 
 export const BUNDLE_SCHEMA_VERSION = 1;
 
@@ -19,6 +21,18 @@ export interface BundlePrompt {
   partials: Record<string, string>;
   variables: Record<string, VariableSpec>;
   params: ModelParams;
+  compiled: PrecompiledTemplates;
+}
+
+/**
+ * Handlebars precompiled specs (JavaScript source, `Handlebars.precompile` with COMPILE_OPTIONS), so the
+ * runtime client needs only the small Handlebars runtime, not the compiler.
+ */
+export interface PrecompiledTemplates {
+  /** One per template part: `template`, or each message's content, in order. */
+  parts: string[];
+  /** One per entry of `partials`. */
+  partials: Record<string, string>;
 }
 
 export interface BundleFeature {
@@ -83,6 +97,21 @@ export interface CompileOptions {
   environment: string;
 }
 
+const partSpecs = new WeakMap<object, string[]>();
+const partialSpecs = new WeakMap<PartialFile, string>();
+const precompile = (source: string) => Handlebars.precompile(source, COMPILE_OPTIONS) as unknown as string;
+/** Precompiling is most of a compile's time; each loaded prompt and partial is precompiled once for all environments. */
+const precompiledParts = (prompt: object, parts: { source: string }[]): string[] => {
+  let specs = partSpecs.get(prompt);
+  if (!specs) partSpecs.set(prompt, (specs = parts.map((part) => precompile(part.source))));
+  return specs;
+};
+const precompiledPartial = (partial: PartialFile): string => {
+  let spec = partialSpecs.get(partial);
+  if (spec === undefined) partialSpecs.set(partial, (spec = precompile(partial.text)));
+  return spec;
+};
+
 /** Compiles one environment's bundle. Deterministic: same content, same bytes, same revision. */
 export function compileBundle({ repo, environment }: CompileOptions): Result<CompiledBundle | undefined> {
   const envConfig = repo.config.environments[environment];
@@ -101,14 +130,19 @@ export function compileBundle({ repo, environment }: CompileOptions): Result<Com
       continue;
     }
     const { data } = prompt;
+    const partials = [...analysis.partials].sort();
     bundle.prompts[prompt.id] = {
       version: data.version,
       status: data.status,
       kind: data.template !== undefined ? 'text' : 'chat',
       ...(data.template !== undefined ? { template: data.template } : { messages: data.messages }),
-      partials: Object.fromEntries([...analysis.partials].sort().map((name) => [name, repo.partials.get(name)!.text])),
+      partials: Object.fromEntries(partials.map((name) => [name, repo.partials.get(name)!.text])),
       variables: data.variables ?? {},
       params: data.model ?? {},
+      compiled: {
+        parts: precompiledParts(prompt, analysis.parts),
+        partials: Object.fromEntries(partials.map((name) => [name, precompiledPartial(repo.partials.get(name)!)])),
+      },
     };
   }
 

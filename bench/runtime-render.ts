@@ -1,0 +1,78 @@
+// Benchmark: `render()` of the runtime client for a cached prompt (target: median under 5 µs).
+// Baseline, in the same process: calling the prompt's precompiled template functions directly with
+// an already checked context, i.e. the Handlebars work alone; the difference is what the client
+// adds (prompt lookup, variable checks and defaults, result object).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantileSorted } from 'simple-statistics';
+import { compileBundle } from '../src/core/compile.js';
+import { loadRepository } from '../src/core/repository.js';
+import { generateSigningKeys, privateKeyFrom, signBundle } from '../src/publish/sign.js';
+import { createClient } from '../src/runtime/index.js';
+import { instantiatePrompt } from '../src/runtime/_templates.js';
+
+const CALLS = 200_000;
+const WARMUP = 20_000;
+const root = join(import.meta.dirname, '..');
+const environment = 'production';
+
+const repo = loadRepository({ root }).value;
+const compiled = compileBundle({ repo, environment }).value!;
+const keys = generateSigningKeys();
+const dir = mkdtempSync(join(tmpdir(), 'promptops-bench-runtime-'));
+const file = join(dir, `${environment}.json`);
+writeFileSync(file, signBundle(compiled, { schema_version: 1, revision: compiled.revision, environment }, privateKeyFrom(keys.privateKey)));
+
+const client = createClient({ source: file, environment, publicKey: keys.publicKey, pollIntervalMs: 3_600_000 });
+await client.ready();
+
+const ROUNDS = 20;
+
+/**
+ * Per-call times in ns (hrtime around each call, so p99 is per call, not per batch). The functions
+ * run in alternating rounds, so load from other processes weighs on all of them alike.
+ */
+function measure(...fns: (() => unknown)[]): number[][] {
+  for (const fn of fns) for (let i = 0; i < WARMUP; i++) fn();
+  const perRound = CALLS / ROUNDS;
+  const times = fns.map(() => new Float64Array(CALLS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [f, fn] of fns.entries()) {
+      const into = times[f]!;
+      for (let i = round * perRound; i < (round + 1) * perRound; i++) {
+        const start = process.hrtime.bigint();
+        fn();
+        into[i] = Number(process.hrtime.bigint() - start);
+      }
+    }
+  }
+  return times.map((t) => Array.from(t).sort((a, b) => a - b));
+}
+
+const us = (ns: number) => `${(ns / 1000).toFixed(2)} µs`;
+const [clock] = measure(() => undefined) as [number[]];
+
+console.log(`runtime render, ${CALLS.toLocaleString('en')} calls per prompt after ${WARMUP.toLocaleString('en')} warm-up calls (clock overhead per call ~${us(quantileSorted(clock, 0.5))}, included below)`);
+for (const promptId of ['search/query-rewrite', 'shared/safety-check', 'chatbot/system']) {
+  const vars = repo.prompts.get(promptId)!.data.tests![0]!.vars ?? {};
+  const rendered = client.render(promptId, vars);
+  const context = { ...Object.fromEntries(Object.entries(compiled.bundle.prompts[promptId]!.variables).map(([name, spec]) => [name, spec.default ?? null])), ...vars };
+  const parts = instantiatePrompt(promptId, compiled.bundle.prompts[promptId]!.compiled);
+  if (parts.map((fn) => fn(context)).join('\n') !== rendered.messages.map((m) => m.content).join('\n')) throw new Error(`baseline of ${promptId} renders differently`);
+
+  const [render, baseline] = measure(
+    () => client.render(promptId, vars),
+    () => {
+      for (const fn of parts) fn(context);
+    },
+  ) as [number[], number[]];
+  const chars = rendered.messages.reduce((n, m) => n + m.content.length, 0);
+  console.log(`  ${promptId} (${rendered.messages.length} message${rendered.messages.length > 1 ? 's' : ''}, ${chars.toLocaleString('en')} chars)`);
+  console.log(`    render()                 median ${us(quantileSorted(render, 0.5))}  p99 ${us(quantileSorted(render, 0.99))}`);
+  console.log(`    templates alone (base)   median ${us(quantileSorted(baseline, 0.5))}  p99 ${us(quantileSorted(baseline, 0.99))}`);
+  console.log(`    ratio render/base        median ${(quantileSorted(render, 0.5) / quantileSorted(baseline, 0.5)).toFixed(2)}×  (target: median < 5 µs${quantileSorted(render, 0.5) < 5000 ? ', met' : ', MISSED'})`);
+}
+
+await client.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,305 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BundleFeature } from '../core/compile.js';
+import { verifyEnvelope } from './envelope.js';
+import { ActiveBundle, type Assignment, type RenderOptions, type RenderResult } from './_active.js';
+import { cacheFile, readCache, writeCache } from './_cache.js';
+import { Emitter } from './_emitter.js';
+import { openSource, type Source } from './_source.js';
+import { completeUsage, usageWriter, type LogUsageOptions, type UsageInput, type UsageRecord, type UsageSink, type UsageWriter } from './_usage.js';
+
+export interface ClientOptions {
+  /** `promptops serve` base URL (`https://…`), or the path / `file://` URL of an envelope file. */
+  source: string;
+  environment: string;
+  /** Ed25519 public key (PEM or KeyObject) that bundles must be signed with. */
+  publicKey: string | KeyObject;
+  /** Folder for the last verified bundle (`<environment>.json`), used when the source is down at start. */
+  cacheDir?: string;
+  /** Interval polling: time between polls. Long-polling: base of the retry back-off. Default 30 s. */
+  pollIntervalMs?: number;
+  /** HTTP sources: seconds the server may hold a request until the release moves (`?wait=`); 0 polls every pollIntervalMs. Default 30. */
+  longPollSeconds?: number;
+  /** Emit `stale` when the source has failed for this long. Default 2 × pollIntervalMs. */
+  staleAfterMs?: number;
+  /** Longest wait between retries while the source fails. Default max(60 s, pollIntervalMs). */
+  maxBackoffMs?: number;
+  /** Time limit of one request on top of the long-poll wait. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Bearer token for `promptops serve --token`. */
+  token?: string;
+  /** fetch implementation (default: the global one). */
+  fetch?: typeof globalThis.fetch;
+  /** Where logUsage() writes: a JSON Lines file to append to, or a function. */
+  usageLog?: UsageSink;
+}
+
+export interface ChangeEvent {
+  revision: string;
+  previous?: string;
+  source: 'network' | 'cache';
+}
+
+export interface StaleEvent {
+  revision?: string;
+  /** When the source started failing (ISO 8601). */
+  since: string;
+  error: Error;
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  change: ChangeEvent;
+  stale: StaleEvent;
+  error: Error;
+}
+
+export interface ClientStatus {
+  environment: string;
+  revision?: string;
+  /** Where the active bundle came from: the configured source, or the disk cache at start. */
+  source?: 'network' | 'cache';
+  /** When the source last confirmed the active bundle (or when the cache file was written), ISO 8601. */
+  fetchedAt?: string;
+  ageMs?: number;
+  /** True once the source has failed for staleAfterMs; false again after the next success. */
+  stale: boolean;
+  lastError?: string;
+}
+
+type PollOutcome = 'changed' | 'unchanged' | 'failed';
+
+/**
+ * The runtime client: keeps the latest verified bundle of one environment in memory (and on disk),
+ * renders its prompts and assigns experiment variants. Background failures never throw; they are
+ * `error` events, and the last good bundle keeps serving.
+ */
+export class PromptOpsClient extends Emitter<ClientEvents> {
+  readonly environment: string;
+  private readonly publicKey: KeyObject;
+  private readonly source: Source;
+  private readonly cache?: { dir: string; file: string };
+  private readonly pollIntervalMs: number;
+  private readonly longPollSeconds: number;
+  private readonly staleAfterMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly usage?: UsageWriter;
+  private readonly abort = new AbortController();
+  private readonly started: Promise<void>;
+  private readonly loopDone: Promise<void>;
+
+  private active?: ActiveBundle;
+  private origin?: 'network' | 'cache';
+  private fetchedAt?: number;
+  /** ETag of the last bundle received, and whether that bundle verified (a 304 for a rejected one confirms nothing). */
+  private etag?: string;
+  private etagGood = false;
+  private failures = 0;
+  private failingSince?: number;
+  private staleTimer?: NodeJS.Timeout;
+  private stale = false;
+  private lastError?: Error;
+  /** Revision in the disk cache, so a source that re-sends the same bundle does not rewrite it. */
+  private cachedRevision?: string;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.environment = options.environment;
+    this.publicKey = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
+    this.pollIntervalMs = options.pollIntervalMs ?? 30_000;
+    this.staleAfterMs = options.staleAfterMs ?? 2 * this.pollIntervalMs;
+    this.maxBackoffMs = options.maxBackoffMs ?? Math.max(60_000, this.pollIntervalMs);
+    this.source = openSource({ source: options.source, environment: options.environment, token: options.token, fetch: options.fetch, requestTimeoutMs: options.requestTimeoutMs ?? 10_000 });
+    this.longPollSeconds = this.source.longPoll ? (options.longPollSeconds ?? 30) : 0;
+    if (options.cacheDir) this.cache = { dir: options.cacheDir, file: cacheFile(options.cacheDir, options.environment) };
+    if (options.usageLog) this.usage = usageWriter(options.usageLog, (error) => this.emit('error', error));
+    this.started = this.start();
+    // ready() hands out this promise; a client nobody awaits must not crash the process on rejection.
+    this.started.catch(() => {});
+    this.loopDone = this.started.then(
+      () => this.loop(),
+      () => this.loop(),
+    );
+  }
+
+  /** Resolves once a verified bundle is active (from the source, or from the cache when the source is down). */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Renders a prompt of the active bundle; throws VariableError, RenderError or UnknownEntryError. */
+  render(promptId: string, vars?: Record<string, unknown>, options?: RenderOptions): RenderResult {
+    return this.current().render(promptId, vars, options);
+  }
+
+  /** The feature's assignment in this environment (model, params, fallbacks, prompts), or undefined. */
+  feature(name: string): Readonly<BundleFeature> | undefined {
+    return this.current().feature(name);
+  }
+
+  /**
+   * The variant a unit gets in a running experiment (GrowthBook hash v2 on the experiment's seed),
+   * or undefined when the experiment is not in the bundle, the unit has no id or falls outside coverage.
+   * `unit` is the hash attribute's value, or the attributes to read `hash_attribute` from.
+   */
+  assign(experiment: string, unit: string | Record<string, unknown>): Assignment | undefined {
+    return this.current().assign(experiment, unit);
+  }
+
+  status(): ClientStatus {
+    const now = Date.now();
+    return {
+      environment: this.environment,
+      revision: this.active?.revision,
+      source: this.origin,
+      fetchedAt: this.fetchedAt === undefined ? undefined : new Date(this.fetchedAt).toISOString(),
+      ageMs: this.fetchedAt === undefined ? undefined : Math.max(0, now - this.fetchedAt),
+      stale: this.stale,
+      lastError: this.lastError?.message,
+    };
+  }
+
+  /**
+   * Completes a usage record (timestamp, request_id, environment, bundle revision, and what `rendered`
+   * and `assignment` tell) and hands it to `usageLog`. Fields given in `record` win. Returns the record.
+   */
+  logUsage(record: UsageInput, options: LogUsageOptions = {}): UsageRecord {
+    if (!this.usage) throw new Error('logUsage() needs the usageLog option (a file path or a function)');
+    const feature = options.rendered?.feature;
+    const complete = completeUsage(record, { ...options, environment: this.environment, revision: this.active?.revision, team: feature ? this.active?.feature(feature)?.team : undefined });
+    this.usage.write(complete);
+    return complete;
+  }
+
+  /** Stops polling and flushes the usage log. */
+  async close(): Promise<void> {
+    if (!this.abort.signal.aborted) this.abort.abort();
+    clearTimeout(this.staleTimer);
+    await this.loopDone;
+    await this.usage?.close();
+  }
+
+  private current(): ActiveBundle {
+    if (!this.active) throw new Error(`no bundle is active yet for "${this.environment}": await client.ready() first`);
+    return this.active;
+  }
+
+  /** First fetch without waiting; when it fails, the disk cache. */
+  private async start(): Promise<void> {
+    const outcome = await this.poll(0);
+    if (this.active) return;
+    const networkError = this.lastError;
+    if (this.cache && !this.abort.signal.aborted) {
+      try {
+        const cached = await readCache(this.cache.file);
+        if (cached) {
+          const revision = this.activate(cached.text, 'cache');
+          this.fetchedAt = cached.writtenAt;
+          this.etag = `"${revision}"`;
+          this.etagGood = true;
+          this.cachedRevision = revision;
+          return;
+        }
+      } catch (error) {
+        this.emit('error', new Error(`the cached bundle ${this.cache.file} is unusable: ${(error as Error).message}`, { cause: error }));
+      }
+    }
+    const cacheNote = this.cache ? `no usable cache in ${this.cache.file}` : 'no cacheDir configured';
+    throw new Error(`no verified bundle for "${this.environment}": ${outcome === 'failed' ? networkError?.message : `${this.source.location} gave nothing`}; ${cacheNote}`, { cause: networkError });
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      // After failures, a quick check first: a long-poll to a source that is back would only
+      // answer (and clear `stale`) when the release moves or the wait runs out.
+      const wait = this.failures > 0 && this.etagGood ? 0 : this.longPollSeconds;
+      const startedAt = Date.now();
+      const outcome = await this.poll(wait);
+      let delay: number;
+      if (outcome === 'failed') {
+        const base = this.longPollSeconds ? Math.min(1000, this.pollIntervalMs) : this.pollIntervalMs;
+        delay = Math.min(this.maxBackoffMs, base * 2 ** Math.min(this.failures - 1, 30)) * (0.8 + Math.random() * 0.4);
+      } else if (!this.longPollSeconds) {
+        delay = this.pollIntervalMs;
+      } else if (outcome === 'changed' || wait === 0 || Date.now() - startedAt >= (wait * 1000) / 2) {
+        delay = 0;
+      } else {
+        // The server answered a long-poll at once without a change: it ignores ?wait=.
+        delay = this.pollIntervalMs;
+      }
+      if (delay > 0) await sleep(delay, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  private async poll(waitSeconds: number): Promise<PollOutcome> {
+    try {
+      const result = await this.source.fetch({ etag: this.etag, waitSeconds, signal: this.abort.signal });
+      if (result.kind === 'unchanged') {
+        if (!this.etagGood) return 'unchanged';
+        this.origin = 'network';
+        this.succeeded();
+        return 'unchanged';
+      }
+      this.etag = result.etag;
+      this.etagGood = false;
+      const previous = this.active?.revision;
+      const revision = this.activate(result.body, 'network');
+      this.etag ??= `"${revision}"`;
+      this.etagGood = true;
+      this.succeeded();
+      if (this.cache && revision !== this.cachedRevision) this.writeCache(this.cache, revision, result.body);
+      return revision === previous ? 'unchanged' : 'changed';
+    } catch (error) {
+      if (this.abort.signal.aborted) return 'failed';
+      this.failed(error as Error);
+      return 'failed';
+    }
+  }
+
+  /** Verifies and switches to a bundle; throws (keeping the current one) when it does not verify. Returns its revision. */
+  private activate(text: string, origin: 'network' | 'cache'): string {
+    const verified = verifyEnvelope(text, { publicKey: this.publicKey, environment: this.environment });
+    const previous = this.active?.revision;
+    if (verified.revision !== previous) this.active = new ActiveBundle(verified.bundle, verified.revision, verified.envelope.manifest);
+    this.origin = origin;
+    this.fetchedAt = Date.now();
+    if (verified.revision === previous) return previous;
+    this.emit('change', { revision: verified.revision, ...(previous ? { previous } : {}), source: origin });
+    return verified.revision;
+  }
+
+  private writeCache(cache: { dir: string; file: string }, revision: string, text: string): void {
+    this.cachedRevision = revision;
+    writeCache(cache.file, cache.dir, text).catch((error: Error) => {
+      this.cachedRevision = undefined;
+      this.emit('error', new Error(`cannot write the bundle cache ${cache.file}: ${error.message}`, { cause: error }));
+    });
+  }
+
+  private succeeded(): void {
+    this.fetchedAt = Date.now();
+    this.failures = 0;
+    this.failingSince = undefined;
+    this.stale = false;
+    clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+  }
+
+  private failed(error: Error): void {
+    this.failures++;
+    this.lastError = error;
+    this.emit('error', error);
+    if (this.failingSince !== undefined) return;
+    const since = (this.failingSince = Date.now());
+    this.staleTimer = setTimeout(() => {
+      this.stale = true;
+      this.emit('stale', { revision: this.active?.revision, since: new Date(since).toISOString(), error: this.lastError ?? error });
+    }, this.staleAfterMs);
+    this.staleTimer.unref();
+  }
+}
+
+/** Creates a client and starts fetching; await `ready()` before rendering. */
+export function createClient(options: ClientOptions): PromptOpsClient {
+  return new PromptOpsClient(options);
+}
