@@ -6,17 +6,21 @@ import { rmSync } from 'node:fs';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
-const result = await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
-  outdir: 'dist',
+const COMMON = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  minify: process.env.PROMPTOPS_NO_MINIFY !== "1",
+  minify: process.env.PROMPTOPS_NO_MINIFY !== '1',
   sourcemap: 'linked',
   metafile: true,
+};
+
+const result = await build({
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  outdir: 'dist',
+  ...COMMON,
+  splitting: true,
   external: ['tiktoken', '@duckdb/node-api'],
   chunkNames: 'chunks/[name]-[hash]',
   banner: {
@@ -31,13 +35,7 @@ const result = await build({
 const runtime = await build({
   entryPoints: { runtime: 'src/runtime/index.ts' },
   outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  minify: process.env.PROMPTOPS_NO_MINIFY !== "1",
-  sourcemap: 'linked',
-  metafile: true,
+  ...COMMON,
   logLevel: 'warning',
 });
 

@@ -3,6 +3,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
 import type { VariableSpec } from './schemas/prompt.js';
 import { createAjv } from './validate-schema.js';
+import { describeValue, TYPE_CHECKS } from './value-types.js';
 
 export const isRequired = (spec: VariableSpec): boolean => spec.required ?? spec.default === undefined;
 
@@ -42,20 +43,11 @@ export function checkVariables(declared: Record<string, VariableSpec> = {}, inpu
   return { value, diagnostics };
 }
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
 
-const TYPE_CHECKS: Record<VariableSpec['type'], (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  integer: (v) => Number.isInteger(v),
-  boolean: (v) => typeof v === 'boolean',
-  array: (v) => Array.isArray(v),
-  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-};
 
 /** A message saying what is wrong with `v`, or undefined when it satisfies the declaration. */
 function checkValue(spec: VariableSpec, v: unknown): string | undefined {
-  if (!TYPE_CHECKS[spec.type](v)) return `must be ${spec.type === 'array' || spec.type === 'object' || spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got ${describe(v)}`;
+  if (!TYPE_CHECKS[spec.type]!(v)) return `must be ${spec.type === 'array' || spec.type === 'object' || spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got ${describeValue(v)}`;
   if (spec.enum && !spec.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) return `must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`;
   if (typeof v === 'string' || Array.isArray(v)) {
     // JSON Schema counts string length in code points.

@@ -19,6 +19,7 @@ export interface BundleServer {
 }
 
 const REVISION = /^[0-9a-f]{64}$/;
+const ENVIRONMENT = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
 
 /**
  * HTTP over a store (DESIGN §6). The current release of each environment is kept in memory and
@@ -38,7 +39,9 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     let known = current.get(environment);
     if (known) return known;
     known = store.current(environment).then((release) => {
-      void follow(environment, release);
+      // Only released environments are watched: made-up names must not start watchers that never stop.
+      if (release) void follow(environment, release);
+      else current.delete(environment);
       return release;
     });
     current.set(environment, known);
@@ -112,6 +115,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     }
     if ((m = /^\/v1\/environments\/([^/]+)\/bundle$/.exec(url.pathname))) {
       const environment = decodeURIComponent(m[1]!);
+      if (!ENVIRONMENT.test(environment)) return send(res, 404, { error: 'not an environment name' });
       let release = await watch(environment);
       if (!release) return send(res, 404, { error: `no release for environment "${environment}"` });
       const wait = Math.min(Math.max(Number(url.searchParams.get('wait') ?? 0) || 0, 0), maxWait);
@@ -123,6 +127,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     }
     if ((m = /^\/v1\/environments\/([^/]+)\/releases$/.exec(url.pathname))) {
       const environment = decodeURIComponent(m[1]!);
+      if (!ENVIRONMENT.test(environment)) return send(res, 404, { error: 'not an environment name' });
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 1000);
       return send(res, 200, { environment, releases: await store.history(environment, { limit }) }, { 'cache-control': 'no-cache' });
     }

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../core/diagnostics.js';
 import { didYouMean } from '../core/diagnostics.js';
 import type { VariableSpec } from '../core/schemas/prompt.js';
+import { describeValue, TYPE_CHECKS } from '../core/value-types.js';
 
 /** Render input that does not match the prompt's declared variables; every problem is in `issues`. */
 export class VariableError extends Error {
@@ -52,7 +53,7 @@ export function variableChecker(promptId: string, variables: Record<string, Vari
 
   return (input = {}) => {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw new VariableError(promptId, [issue(undefined, `variables must be an object, got ${describe(input)}`)]);
+      throw new VariableError(promptId, [issue(undefined, `variables must be an object, got ${describeValue(input)}`)]);
     }
     let issues: Diagnostic[] | undefined;
     let given = 0;
@@ -90,17 +91,7 @@ const issue = (name: string | undefined, message: string, hint?: string): Diagno
   ...(hint ? { hint } : {}),
 });
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
 
-const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  integer: (v) => Number.isInteger(v),
-  boolean: (v) => typeof v === 'boolean',
-  array: (v) => Array.isArray(v),
-  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  null: (v) => v === null,
-};
 
 const sameValue = (a: unknown, b: unknown) => a === b || (typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b));
 
@@ -137,7 +128,7 @@ const problem = (message: string): Problem => ({ message, pointer: '' });
 /** The check of one declared variable, with the compiler's messages. */
 function variableCheck(spec: VariableSpec): Check {
   const isType = TYPE_CHECKS[spec.type]!;
-  const checks: Check[] = [(v) => (isType(v) ? undefined : problem(`must be ${/^[aeiou]/.test(spec.type) ? 'an' : 'a'} ${spec.type}, got ${describe(v)}`))];
+  const checks: Check[] = [(v) => (isType(v) ? undefined : problem(`must be ${/^[aeiou]/.test(spec.type) ? 'an' : 'a'} ${spec.type}, got ${describeValue(v)}`))];
   const allowed = spec.enum;
   if (allowed) checks.push((v) => (allowed.some((e) => sameValue(e, v)) ? undefined : problem(`must be one of: ${allowed.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`)));
   const { minLength, maxLength } = spec;

@@ -4,6 +4,7 @@ import { ApprovalError, checkApproval } from '../../github/approval.js';
 import type { SourceInfo } from '../../git/source.js';
 import { resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
 import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
+import { ConflictError } from '../../publish/store.js';
 import { printDiagnostics, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
@@ -38,7 +39,8 @@ export default defineCommand({
     const local = url.startsWith('file:');
     let key;
     try {
-      key = resolveSigningKey(repo, io.env, { allowDevKey: local });
+      // CI must sign with the real key: a development key there would publish bundles no runtime trusts.
+      key = resolveSigningKey(repo, io.env, { allowDevKey: local && !io.env.CI });
     } catch (error) {
       if (error instanceof SigningKeyError) throw new ExitError(EXIT.usage, `promptops publish: ${error.message}`);
       throw error;
@@ -57,6 +59,7 @@ export default defineCommand({
         } catch (error) {
           if (error instanceof PublishRefusedError || (error instanceof ApprovalError && !error.infrastructure)) throw new ExitError(EXIT.failed, `promptops publish: ${environment}: ${error.message}`);
           if (error instanceof ApprovalError) throw new ExitError(EXIT.infra, `promptops publish: ${environment}: ${error.message}`);
+          if (error instanceof ConflictError) throw new ExitError(EXIT.failed, `promptops publish: ${environment}: other publishers kept moving the release (${error.message}); nothing of this run was released`);
           throw error;
         }
       }

@@ -31,6 +31,7 @@ export default defineCommand({
     } catch {
       throw usageError(`promptops pull: cannot read the public key ${keyPath} (pass --public-key, or run "promptops keygen")`);
     }
+    if (args['token-env'] && !io.env[args['token-env']]) throw usageError(`promptops pull: ${args['token-env']} is not set (it should hold the server's bearer token)`);
     const source = args.source ?? storeUrl(repo, undefined);
     const bytes = /^https?:\/\//.test(source) ? await fetchBundle(source, args.env, args['token-env'] ? io.env[args['token-env']] : undefined) : await fromStore(source, args.env, root);
     let verified;
