@@ -19,6 +19,14 @@ export function resolveRoot(io: Io, root: string | undefined): string {
   return dir;
 }
 
+/** A flag that must be a positive integer; undefined when not given. */
+export function positiveInt(command: string, flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`promptops ${command}: ${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
 export function outputFormat(args: { json?: boolean; format?: string }): OutputFormat {
   return args.json ? 'json' : ((args.format as OutputFormat | undefined) ?? 'human');
 }

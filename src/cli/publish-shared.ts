@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
-import type { Repository } from '../core/repository.js';
+import { loadRepository, type Repository } from '../core/repository.js';
 import { openStore } from '../publish/open-store.js';
 import { StoreUnavailableError, type Store } from '../publish/store.js';
-import { commonArgs } from './_shared.js';
+import { commonArgs, resolveRoot } from './_shared.js';
 import { EXIT, ExitError, usageError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -23,6 +23,13 @@ export async function openStoreFor(command: string, url: string, root: string): 
     if (error instanceof StoreUnavailableError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}`);
     throw usageError(`promptops ${command}: ${(error as Error).message}`);
   }
+}
+
+/** The repository of `--root` and its store (`--store`, else the configured one), for the store commands. */
+export async function repoStore(io: Io, command: string, args: { root?: string; store?: string }): Promise<{ root: string; repo: Repository; store: Store }> {
+  const root = resolveRoot(io, args.root);
+  const repo = loadRepository({ root }).value;
+  return { root, repo, store: await openStoreFor(command, storeUrl(repo, args.store), root) };
 }
 
 /** Runs `fn` with the store, mapping store outages to exit 3 and always closing it. */

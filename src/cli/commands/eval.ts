@@ -5,7 +5,7 @@ import type { CacheMode } from '../../eval/client.js';
 import { evaluate, type ProviderChoice } from '../../eval/evaluate.js';
 import { createJunitCollector, openResultsFile } from '../../eval/report.js';
 import { GitRefError } from '../../git/snapshot.js';
-import { commonArgs, outputFormat, printDiagnostics, resolveRoot } from '../_shared.js';
+import { commonArgs, outputFormat, positiveInt, printDiagnostics, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { createProgress, printFailures, printSummary, githubAnnotations } from '../eval-output.js';
@@ -35,8 +35,8 @@ export default defineCommand({
     const format = outputFormat(args);
     if (args.record && args.replay) throw usageError('promptops eval: --record and --replay exclude each other');
     const mode: CacheMode = args.record ? 'record' : args.replay ? 'replay' : args.cache === false ? 'off' : 'cache';
-    const concurrency = positiveInt(args.concurrency, '--concurrency');
-    const timeoutMs = positiveInt(args.timeout, '--timeout');
+    const concurrency = positiveInt('eval', '--concurrency', args.concurrency);
+    const timeoutMs = positiveInt('eval', '--timeout', args.timeout);
 
     const { repo, diagnostics } = validateRepository({ root });
     const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -113,9 +113,3 @@ export default defineCommand({
   },
 });
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`promptops eval: ${flag} must be a positive integer, got "${value}"`);
-  return n;
-}

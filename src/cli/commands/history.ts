@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { GitError } from 'simple-git';
 import { HistoryError, promptHistory, promptVersionDiff, type HistoryEntry, type PromptDiff, type PromptHistory } from '../../git/history.js';
-import { commonArgs, resolveRoot } from '../_shared.js';
+import { commonArgs, positiveInt, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { textTable } from '../table.js';
@@ -20,8 +20,7 @@ export default defineCommand({
     const root = resolveRoot(io, args.root);
     const json = args.json || args.format === 'json';
     if (args.diff !== undefined && args.limit !== undefined) throw usageError('promptops history: --limit does not apply to --diff');
-    const limit = args.limit === undefined ? undefined : Number(args.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw usageError(`promptops history: --limit must be a positive integer, got "${args.limit}"`);
+    const limit = positiveInt('history', '--limit', args.limit);
     try {
       if (args.diff !== undefined) {
         const [from, to] = parseRange(args.diff);

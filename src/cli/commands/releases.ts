@@ -1,9 +1,7 @@
 import { defineCommand } from 'citty';
-import { loadRepository } from '../../core/repository.js';
-import { resolveRoot } from '../_shared.js';
-import { usageError } from '../errors.js';
+import { positiveInt } from '../_shared.js';
 import { colors, type Io } from '../io.js';
-import { openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+import {repoStore, short, storeArgs, withStore } from '../publish-shared.js';
 import { textTable } from '../table.js';
 
 export default defineCommand({
@@ -16,11 +14,8 @@ export default defineCommand({
   async run({ args, data }) {
     const io = data as Io;
     const c = colors(io);
-    const root = resolveRoot(io, args.root);
-    const repo = loadRepository({ root }).value;
-    const limit = args.limit === undefined ? 20 : Number(args.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw usageError(`promptops releases: --limit must be a positive integer, got "${args.limit}"`);
-    const store = await openStoreFor('releases', storeUrl(repo, args.store), root);
+    const limit = positiveInt('releases', '--limit', args.limit) ?? 20;
+    const { store } = await repoStore(io, 'releases', args);
     await withStore('releases', store, async () => {
       const environments = args.env ? [args.env] : await store.environments();
       const out: Record<string, unknown> = {};

@@ -1,10 +1,8 @@
 import { defineCommand } from 'citty';
-import { loadRepository } from '../../core/repository.js';
 import { ConflictError } from '../../publish/store.js';
-import { resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { actorOf, openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+import {actorOf, repoStore, short, storeArgs, withStore } from '../publish-shared.js';
 
 export default defineCommand({
   args: {
@@ -16,9 +14,7 @@ export default defineCommand({
   async run({ args, data }) {
     const io = data as Io;
     const c = colors(io);
-    const root = resolveRoot(io, args.root);
-    const repo = loadRepository({ root }).value;
-    const store = await openStoreFor('rollback', storeUrl(repo, args.store), root);
+    const { store } = await repoStore(io, 'rollback', args);
     await withStore('rollback', store, async () => {
       const history = await store.history(args.env);
       const current = history[0];

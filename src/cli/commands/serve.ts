@@ -1,12 +1,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { defineCommand } from 'citty';
-import { loadRepository } from '../../core/repository.js';
 import { createBundleServer } from '../../publish/serve.js';
-import { resolveRoot } from '../_shared.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { openStoreFor, storeArgs, storeUrl } from '../publish-shared.js';
+import {repoStore, storeArgs } from '../publish-shared.js';
 
 export default defineCommand({
   args: {
@@ -19,8 +17,6 @@ export default defineCommand({
   async run({ args, data }) {
     const io = data as Io;
     const c = colors(io);
-    const root = resolveRoot(io, args.root);
-    const repo = loadRepository({ root }).value;
     const port = args.port === undefined ? 8080 : Number(args.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`promptops serve: --port must be 0..65535, got "${args.port}"`);
     const maxWait = args['max-wait'] === undefined ? 60 : Number(args['max-wait']);
@@ -30,7 +26,7 @@ export default defineCommand({
       token = io.env[args['token-env']];
       if (!token) throw usageError(`promptops serve: ${args['token-env']} is not set (it should hold the bearer token)`);
     }
-    const store = await openStoreFor('serve', storeUrl(repo, args.store), root);
+    const { store } = await repoStore(io, 'serve', args);
     const { server, close } = createBundleServer({ store, token, maxWaitSeconds: maxWait, log: (line) => io.err(c.dim(line)) });
     server.listen(port, args.host ?? '127.0.0.1');
     await once(server, 'listening');

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
+import { positiveInt } from '../_shared.js';
 import { DIMENSIONS, keysFor, spendReport, type Dimension, type SpendReport, type SpendRow } from '../../spend/report.js';
 import type { ScanStats } from '../../spend/scan.js';
 import type { UsageFile } from '../../spend/sources.js';
@@ -28,8 +29,7 @@ export default defineCommand({
     const unknown = by.filter((d) => !DIMENSIONS.includes(d));
     if (unknown.length) throw usageError(`promptops spend report: unknown --by ${unknown.map((d) => `"${d}"`).join(', ')} (known: ${DIMENSIONS.join(', ')})`);
     const format: Format = args.json ? 'json' : ((args.format as Format | undefined) ?? 'table');
-    const limit = args.limit === undefined ? undefined : Number(args.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw usageError('promptops spend report: --limit must be a positive integer');
+    const limit = positiveInt('spend report', '--limit', args.limit);
     const range = parseRange(args);
     const repo = loadSpendRepo(io, args.root);
 
