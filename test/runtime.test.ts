@@ -443,7 +443,11 @@ messages:
     // Strict templates: a nested value that is missing is an error, never an empty string.
     const missing = renderPrompt({ repo: loaded, prompt: 'helpers', vars: { name: 'Ada', user: { seats: 1 } }, environment: 'production' });
     expect(missing.diagnostics[0]).toMatchObject({ code: 'render-error', message: 'value "plan" is not defined' });
-    expect(() => c.render('helpers', { name: 'Ada', user: { seats: 1 } })).toThrow(expect.objectContaining({ name: 'RenderError', message: 'prompt "helpers": value "plan" is not defined', line: 4 }));
+    for (let call = 0; call < 2; call++) {
+      expect(() => c.render('helpers', { name: 'Ada', user: { seats: 1 } })).toThrow(expect.objectContaining({ name: 'RenderError', message: 'prompt "helpers": value "plan" is not defined', line: 4 }));
+    }
+    // A failed render leaves nothing behind: the next one is whole.
+    expect(c.render('helpers', { name: 'Ada Lovelace' }).messages[0]).toEqual(system);
   });
 
   it('says clearly what is wrong with the input, and applies defaults', async () => {
@@ -453,6 +457,9 @@ messages:
     expect(render({ query: 'beach', today: 'yesterday' })).toThrow('variable "today" must match /^\\d{4}-\\d{2}-\\d{2}$/');
     expect(render({ query: 'x'.repeat(501), today: '2026-11-21' })).toThrow('variable "query" must have at most 500 characters, got 501');
     expect(render({ query: 42, today: '2026-11-21' })).toThrow('variable "query" must be a string, got number 42');
+    // Lengths count code points: 500 emoji are 1,000 UTF-16 units and still fit in maxLength 500.
+    expect(c.render('search/query-rewrite', { query: '📷'.repeat(500), today: '2026-11-21' }).messages[0]!.content).toContain('📷'.repeat(500));
+    expect(render({ query: '📷'.repeat(501), today: '2026-11-21' })).toThrow('variable "query" must have at most 500 characters, got 501');
     expect(render({ query: 'beach', today: '2026-11-21', recent_queries: ['ok', 7] })).toThrow('variable "recent_queries" at /1 must be string');
     try {
       c.render('search/query-rewrite', { qurey: 'beach', today: '2026-11-21' });

@@ -72,7 +72,7 @@ export function variableChecker(promptId: string, variables: Record<string, Vari
         if (d.required) (issues ??= []).push(issue(d.name, `missing required variable "${d.name}"${d.spec.description ? ` (${d.spec.description})` : ''}`));
       }
     }
-    if (Object.keys(input).length !== given) {
+    if (countKeys(input) !== given) {
       for (const name of Object.keys(input)) {
         if (Object.hasOwn(variables, name)) continue;
         (issues ??= []).push(issue(name, `variable "${name}" is not declared by the prompt`, didYouMean(name, names) ?? `declared variables: ${names.join(', ') || 'none'}`));
@@ -81,6 +81,13 @@ export function variableChecker(promptId: string, variables: Record<string, Vari
     if (issues) throw new VariableError(promptId, issues);
     return value;
   };
+}
+
+/** Own enumerable keys, counted without allocating an array. */
+function countKeys(object: object): number {
+  let n = 0;
+  for (const key in object) if (Object.hasOwn(object, key)) n++;
+  return n;
 }
 
 const issue = (name: string | undefined, message: string, hint?: string): Diagnostic => ({
@@ -111,6 +118,19 @@ function codePoints(s: string): number {
   return n;
 }
 
+/** Membership in an enum: a Set lookup when every allowed value is a primitive. */
+function enumTest(allowed: readonly unknown[]): (v: unknown) => boolean {
+  if (allowed.some((e) => typeof e === 'object' && e !== null)) return (v) => allowed.some((e) => sameValue(e, v));
+  const set = new Set(allowed);
+  return (v) => set.has(v);
+}
+
+/**
+ * A string of n UTF-16 units has between n/2 and n code points, so most strings are within the
+ * bounds without counting them.
+ */
+const lengthSurelyWithin = (s: string, min: number | undefined, max: number | undefined) => (max === undefined || s.length <= max) && (min === undefined || s.length >>> 1 >= min);
+
 /** Runs checks in order; one check needs no loop. */
 const all = (checks: Check[]): Check =>
   checks.length === 1
@@ -130,11 +150,15 @@ function variableCheck(spec: VariableSpec): Check {
   const isType = TYPE_CHECKS[spec.type]!;
   const checks: Check[] = [(v) => (isType(v) ? undefined : problem(`must be ${/^[aeiou]/.test(spec.type) ? 'an' : 'a'} ${spec.type}, got ${describeValue(v)}`))];
   const allowed = spec.enum;
-  if (allowed) checks.push((v) => (allowed.some((e) => sameValue(e, v)) ? undefined : problem(`must be one of: ${allowed.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`)));
+  if (allowed) {
+    const isAllowed = enumTest(allowed);
+    checks.push((v) => (isAllowed(v) ? undefined : problem(`must be one of: ${allowed.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`)));
+  }
   const { minLength, maxLength } = spec;
   if (minLength !== undefined || maxLength !== undefined) {
     checks.push((v) => {
       if (typeof v !== 'string' && !Array.isArray(v)) return undefined;
+      if (typeof v === 'string' && lengthSurelyWithin(v, minLength, maxLength)) return undefined;
       const length = typeof v === 'string' ? codePoints(v) : v.length;
       const unit = typeof v === 'string' ? 'characters' : 'items';
       if (minLength !== undefined && length < minLength) return problem(`must have at least ${minLength} ${unit}, got ${length}`);
@@ -181,8 +205,8 @@ function schemaCheck(schema: Schema): Check {
     checks.push((v) => (tests.some((test) => test(v)) ? undefined : problem(`must be ${types.join(',')}`)));
   }
   if (Array.isArray(schema.enum)) {
-    const allowed = schema.enum as unknown[];
-    checks.push((v) => (allowed.some((e) => sameValue(e, v)) ? undefined : problem('must be equal to one of the allowed values')));
+    const isAllowed = enumTest(schema.enum as unknown[]);
+    checks.push((v) => (isAllowed(v) ? undefined : problem('must be equal to one of the allowed values')));
   }
   if ('const' in schema) checks.push((v) => (sameValue(schema.const, v) ? undefined : problem('must be equal to constant')));
 
@@ -190,9 +214,9 @@ function schemaCheck(schema: Schema): Check {
   if (minLength !== undefined || maxLength !== undefined || pattern) {
     checks.push((v) => {
       if (typeof v !== 'string') return undefined;
-      const length = minLength !== undefined || maxLength !== undefined ? codePoints(v) : 0;
-      if (minLength !== undefined && length < minLength) return problem(`must NOT have fewer than ${minLength} characters`);
-      if (maxLength !== undefined && length > maxLength) return problem(`must NOT have more than ${maxLength} characters`);
+      const length = lengthSurelyWithin(v, minLength, maxLength) ? -1 : codePoints(v);
+      if (minLength !== undefined && length !== -1 && length < minLength) return problem(`must NOT have fewer than ${minLength} characters`);
+      if (maxLength !== undefined && length !== -1 && length > maxLength) return problem(`must NOT have more than ${maxLength} characters`);
       if (pattern && !pattern.test(v)) return problem(`must match pattern "${schema.pattern}"`);
       return undefined;
     });
