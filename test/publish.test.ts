@@ -78,16 +78,29 @@ describe('promptops publish, releases, rollback', () => {
     const old = (await git.revparse(['HEAD'])).trim();
     await commitChanges(dir, { 'prompts/greet.yaml': PROMPT_YAML.replace('version: 1', 'version: 2').replace('Say hello', 'Say hi') });
     expect((await run(['publish', '--env', 'staging'], { cwd: dir, env: env() })).code).toBe(0);
+    const store = storeOf(dir);
+    onTestFinished(() => store.close());
+    const released = (await store.current('staging'))!;
     await git.checkout(old);
-    const stale = await run(['publish', '--env', 'staging'], { cwd: dir, env: env() });
-    expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/which already contains this commit [0-9a-f]{7}: refusing to go back/);
+    // A dry run answers whether the real run would succeed: same refusal, same exit code.
+    for (const flags of [[], ['--dry-run']]) {
+      const stale = await run(['publish', '--env', 'staging', ...flags], { cwd: dir, env: env() });
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/which already contains this commit [0-9a-f]{7}: refusing to go back/);
+    }
+    const forcedDry = await run(['publish', '--env', 'staging', '--force', '--dry-run'], { cwd: dir, env: env() });
+    expect(forcedDry.code).toBe(0);
+    expect(forcedDry.stdout).toMatch(new RegExp(`~ staging: would release [0-9a-f]{12} from ${old.slice(0, 7)} \\([\\d,]+ bytes\\), replacing #1 ${released.revision.slice(0, 12)}`));
+    expect(await store.current('staging')).toEqual(released);
     expect((await run(['publish', '--env', 'staging', '--force'], { cwd: dir, env: env() })).code).toBe(0);
+    expect((await store.current('staging'))!.seq).toBe(2);
 
     writeFileSync(join(dir, 'prompts/greet.yaml'), PROMPT_YAML.replace('Say hello', 'Say yo'));
-    const dirty = await run(['publish', '--env', 'staging'], { cwd: dir, env: env() });
-    expect(dirty.code).toBe(1);
-    expect(dirty.stderr).toContain('uncommitted changes');
+    for (const flags of [[], ['--dry-run']]) {
+      const dirty = await run(['publish', '--env', 'staging', ...flags], { cwd: dir, env: env() });
+      expect(dirty.code).toBe(1);
+      expect(dirty.stderr).toContain('uncommitted changes');
+    }
   });
 
   it('needs a signing key for shared stores, uses a local development key for file stores, and fails with 3 when the store is down', async () => {

@@ -32,12 +32,15 @@ export async function repoStore(io: Io, command: string, args: { root?: string; 
   return { root, repo, store: await openStoreFor(command, storeUrl(repo, args.store), root) };
 }
 
-/** Runs `fn` with the store, mapping store outages to exit 3 and always closing it. */
-export async function withStore<T>(command: string, store: Store, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the store, mapping store outages to exit 3 and always closing it. Commands that
+ * move a release (`moves: true`) also say that nothing moved.
+ */
+export async function withStore<T>(command: string, store: Store, fn: (store: Store) => Promise<T>, options: { moves?: boolean } = {}): Promise<T> {
   try {
     return await fn(store);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}; nothing was changed, the previous release is still served`);
+    if (error instanceof StoreUnavailableError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}${options.moves ? '; nothing was changed, the previous release is still served' : ''}`);
     throw error;
   } finally {
     await store.close().catch(() => {});

@@ -62,6 +62,8 @@ export function createPgStore(options: PgStoreOptions): Store {
     const e = error as Error & { code?: string; errors?: Error[] };
     // Node reports a refused dual-stack connect as an AggregateError with an empty message.
     let detail = e.message || e.errors?.map((inner) => inner.message).join('; ') || e.code || String(error);
+    // pg's wording when the server asks for a password and none was given.
+    if (/client password must be a string/.test(detail)) detail = 'the server asks for a password and none was given: set PGPASSWORD in the environment (never in store.url, which is committed)';
     for (const secret of secrets) detail = detail.split(secret).join('***');
     return new StoreUnavailableError(`cannot ${what}: the PostgreSQL store ${url} is unavailable (${detail})`, { cause: error });
   };
@@ -97,7 +99,7 @@ export function createPgStore(options: PgStoreOptions): Store {
     }
   };
 
-  const ensureSchema = () => (schema ??= withClient('create the store tables', async (client) => {
+  const ensureSchema = () => (schema ??= withClient('prepare the store tables', async (client) => {
     const { rows } = await client.query<{ ready: boolean }>(`SELECT to_regclass('promptops.releases') IS NOT NULL AS ready`);
     // Skipping DDL when the tables exist lets a role without CREATE rights use a prepared database.
     if (rows[0]?.ready) return;
@@ -112,7 +114,12 @@ export function createPgStore(options: PgStoreOptions): Store {
   }));
 
   const query = async <T>(what: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    await ensureSchema();
+    try {
+      await ensureSchema();
+    } catch (error) {
+      // Say what the caller was doing ("read the release history"), not the first-use preparation.
+      throw error instanceof StoreUnavailableError ? unavailable(what, error.cause) : error;
+    }
     return withClient(what, run);
   };
 

@@ -55,7 +55,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const compiled = compileBundle({ repo, environment });
   if (!compiled.value) return { environment, revision: '', outcome: 'dry-run', bytes: 0, source: { dirty: true }, diagnostics: compiled.diagnostics };
   const source = await sourceInfo(repo.root);
-  if (source.dirty && !options.dryRun && !options.allowDirty) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
+  // A dry run answers "would this publish succeed?", so it applies every refusal the real run would.
+  if (source.dirty && !options.allowDirty) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
   await options.approve?.(source);
   const manifest: Manifest = {
     schema_version: compiled.value.bundle.schema_version,
@@ -66,13 +67,12 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   };
   const bytes = signBundle(compiled.value, manifest, options.key.privateKey);
   const base = { environment, revision: compiled.value.revision, bytes: Buffer.byteLength(bytes), source, diagnostics: compiled.diagnostics };
-  if (options.dryRun) return { ...base, outcome: 'dry-run', previous: await store.current(environment) };
-
-  await store.putBundle({ revision: compiled.value.revision, environment, bytes: Buffer.from(bytes) });
+  if (!options.dryRun) await store.putBundle({ revision: compiled.value.revision, environment, bytes: Buffer.from(bytes) });
   for (let attempt = 1; ; attempt++) {
     const current = await store.current(environment);
     if (current?.revision === compiled.value.revision) return { ...base, outcome: 'unchanged', release: current, previous: current };
     if (current && !options.force) await refuseOlder(repo.root, current, source);
+    if (options.dryRun) return { ...base, outcome: 'dry-run', previous: current };
     try {
       const release = await store.release({
         environment, revision: compiled.value.revision, expectedSeq: current?.seq ?? 0,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Release, Store } from './store.js';
 
 export interface ServeOptions {
@@ -9,6 +10,12 @@ export interface ServeOptions {
   token?: string;
   /** Longest `?wait=` honoured, in seconds (default 60). */
   maxWaitSeconds?: number;
+  /**
+   * Memory for bundles that are no longer (or not yet) released, in bytes (default 64 MiB). The
+   * released bundle of each environment is always kept, outside this budget, so the server can go
+   * on serving it while the store is down.
+   */
+  cacheBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -32,16 +39,20 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   const controller = new AbortController();
   const changes = new EventEmitter().setMaxListeners(0);
   const current = new Map<string, Promise<Release | undefined>>();
-  const bundles = new Map<string, Uint8Array>();
-  let healthy = true;
+  /** Bytes of each environment's released bundle, by environment: never evicted. */
+  const released = new Map<string, { revision: string; bytes: Uint8Array }>();
+  const others = new LRUCache<string, Uint8Array>({ maxSize: Math.max(1, options.cacheBytes ?? 64 * 1024 * 1024), sizeCalculation: (bytes) => Math.max(1, bytes.byteLength) });
+  let storeUp = true;
 
   const watch = (environment: string): Promise<Release | undefined> => {
     let known = current.get(environment);
     if (known) return known;
-    known = store.current(environment).then((release) => {
+    known = store.current(environment).then(async (release) => {
       // Only released environments are watched: made-up names must not start watchers that never stop.
-      if (release) void follow(environment, release);
-      else current.delete(environment);
+      if (release) {
+        await keep(environment, release);
+        void follow(environment, release);
+      } else current.delete(environment);
       return release;
     });
     current.set(environment, known);
@@ -50,23 +61,33 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     return known;
   };
 
+  /** Loads the bytes of an environment's new release before it is announced, so they outlive a store outage. */
+  async function keep(environment: string, release: Release): Promise<void> {
+    const bytes = await bundleBytes(release.revision);
+    if (!bytes) return;
+    const before = released.get(environment);
+    released.set(environment, { revision: release.revision, bytes });
+    if (before && before.revision !== release.revision) others.set(before.revision, before.bytes);
+  }
+
   async function follow(environment: string, initial: Release | undefined): Promise<void> {
     let release = initial;
     let backoff = 250;
     while (!controller.signal.aborted) {
       try {
         const next = await store.waitForRelease(environment, release?.revision, 25_000, controller.signal);
-        healthy = true;
-        backoff = 250;
         if (next && next.revision !== release?.revision) {
+          await keep(environment, next);
           release = next;
           current.set(environment, Promise.resolve(next));
           changes.emit(environment, next);
         }
+        storeUp = true;
+        backoff = 250;
       } catch (error) {
         if (controller.signal.aborted) return;
         // The store is down: keep serving what we know, retry with back-off.
-        healthy = false;
+        storeUp = false;
         options.log?.(`watch ${environment}: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 10_000);
@@ -75,17 +96,18 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   }
 
   const bundleBytes = async (revision: string): Promise<Uint8Array | undefined> => {
-    const cached = bundles.get(revision);
+    for (const live of released.values()) if (live.revision === revision) return live.bytes;
+    const cached = others.get(revision);
     if (cached) return cached;
     const stored = await store.getBundle(revision);
-    if (stored) bundles.set(revision, stored.bytes);
+    if (stored) others.set(revision, stored.bytes);
     return stored?.bytes;
   };
 
   const pending = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
-      healthy = false;
+      storeUp = false;
       options.log?.(`${req.method} ${req.url}: ${(error as Error).message}`);
       if (!res.headersSent) send(res, 503, { error: 'store unavailable', detail: (error as Error).message });
     });
@@ -97,11 +119,15 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     if (url.pathname === '/healthz') {
       try {
         await store.environments();
-        healthy = true;
+        storeUp = true;
       } catch {
-        healthy = false;
+        storeUp = false;
       }
-      return send(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'store unavailable', store: store.url });
+      // Degraded still answers 200: this server keeps serving its releases, and a load balancer
+      // that dropped every instance during a store outage would turn it into a full one.
+      const serving = Object.fromEntries([...released].map(([environment, live]) => [environment, live.revision]));
+      const status = storeUp ? 'ok' : released.size > 0 ? 'degraded' : 'unavailable';
+      return send(res, status === 'unavailable' ? 503 : 200, { status, store: store.url, store_reachable: storeUp, serving }, { 'cache-control': 'no-store' });
     }
     if (!authorized(req, options.token)) return send(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer' });
     let m: RegExpExecArray | null;

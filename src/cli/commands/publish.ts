@@ -4,7 +4,7 @@ import { ApprovalError, checkApproval } from '../../github/approval.js';
 import type { SourceInfo } from '../../git/source.js';
 import { resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
 import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
-import { ConflictError } from '../../publish/store.js';
+import { ConflictError, StoreUnavailableError } from '../../publish/store.js';
 import { printDiagnostics, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
@@ -60,10 +60,14 @@ export default defineCommand({
           if (error instanceof PublishRefusedError || (error instanceof ApprovalError && !error.infrastructure)) throw new ExitError(EXIT.failed, `promptops publish: ${environment}: ${error.message}`);
           if (error instanceof ApprovalError) throw new ExitError(EXIT.infra, `promptops publish: ${environment}: ${error.message}`);
           if (error instanceof ConflictError) throw new ExitError(EXIT.failed, `promptops publish: ${environment}: other publishers kept moving the release (${error.message}); nothing of this run was released`);
+          if (error instanceof StoreUnavailableError) {
+            const done = results.filter((r) => r.outcome === 'released').map((r) => r.environment);
+            throw new ExitError(EXIT.infra, `promptops publish: ${environment}: ${error.message}; "${environment}" keeps its previous release${done.length ? ` (released before the failure: ${done.join(', ')})` : ''}`);
+          }
           throw error;
         }
       }
-    });
+    }, { moves: true });
     if (args.json) io.out(JSON.stringify({ version: 1, store: store.url, results: results.map(({ diagnostics: _d, ...r }) => r) }, null, 2));
   },
 });

@@ -44,7 +44,7 @@ export default defineCommand({
         if (error instanceof ConflictError) throw new ExitError(EXIT.failed, `promptops rollback: ${error.message}; check "promptops releases --env ${args.env}" and retry`);
         throw error;
       }
-    });
+    }, { moves: true });
   },
 });
 

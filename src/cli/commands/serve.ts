@@ -4,7 +4,11 @@ import { defineCommand } from 'citty';
 import { createBundleServer } from '../../publish/serve.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import {repoStore, storeArgs } from '../publish-shared.js';
+import { positiveInt } from '../_shared.js';
+import { repoStore, storeArgs } from '../publish-shared.js';
+
+/** How long a shutdown waits for requests in flight before closing their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export default defineCommand({
   args: {
@@ -13,6 +17,7 @@ export default defineCommand({
     host: { type: 'string', description: 'Address to bind (default 127.0.0.1; 0.0.0.0 for every interface)', valueHint: 'addr' },
     'token-env': { type: 'string', description: 'Environment variable holding the bearer token clients must send (default: none, open)', valueHint: 'NAME' },
     'max-wait': { type: 'string', description: 'Longest ?wait= long-poll in seconds (default 60)', valueHint: 's' },
+    'cache-mb': { type: 'string', description: 'Memory for bundles not currently released, in MiB (default 64); released ones are always kept', valueHint: 'n' },
   },
   async run({ args, data }) {
     const io = data as Io;
@@ -26,16 +31,24 @@ export default defineCommand({
       token = io.env[args['token-env']];
       if (!token) throw usageError(`promptops serve: ${args['token-env']} is not set (it should hold the bearer token)`);
     }
+    const cacheMb = positiveInt('serve', '--cache-mb', args['cache-mb']) ?? 64;
     const { store } = await repoStore(io, 'serve', args);
-    const { server, close } = createBundleServer({ store, token, maxWaitSeconds: maxWait, log: (line) => io.err(c.dim(line)) });
+    const { server, close } = createBundleServer({ store, token, maxWaitSeconds: maxWait, cacheBytes: cacheMb * 1024 * 1024, log: (line) => io.err(c.dim(line)) });
     server.listen(port, args.host ?? '127.0.0.1');
     await once(server, 'listening');
     const address = server.address() as AddressInfo;
     io.out(`serving ${store.url} on http://${address.address}:${address.port}${token ? ' (bearer token required)' : ''}`);
-    // Graceful shutdown: stop accepting, answer pending long-polls, close the store.
+    // Graceful shutdown: stop accepting, answer pending long-polls, let requests in flight finish
+    // (at most SHUTDOWN_GRACE_MS), close the store.
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     io.err(`${signal}: shutting down`);
+    const grace = setTimeout(() => {
+      io.err(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s: closing their connections`);
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
     await close();
+    clearTimeout(grace);
     await store.close();
+    io.err('stopped');
   },
 });
