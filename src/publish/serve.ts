@@ -67,6 +67,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     if (!bytes) return;
     const before = released.get(environment);
     released.set(environment, { revision: release.revision, bytes });
+    others.delete(release.revision);
     if (before && before.revision !== release.revision) others.set(before.revision, before.bytes);
   }
 

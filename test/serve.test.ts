@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createBundleServer } from '../src/publish/serve.js';
+import { createFileStore } from '../src/publish/file-store.js';
+import { createPgStore } from '../src/publish/pg-store.js';
+import { generateSigningKeys } from '../src/publish/sign.js';
+import type { Store } from '../src/publish/store.js';
+import { commitChanges } from './helpers/git.js';
+import { usePostgres } from './helpers/postgres.js';
+import { EXAMPLE_ROOT, gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+const postgres = usePostgres();
+const KEYS = generateSigningKeys();
+const env = { PROMPTOPS_SIGNING_KEY: KEYS.privateKey, USER: 'tester' };
+
+async function configRepo(): Promise<string> {
+  const dir = repo(minimalRepo());
+  await gitRepo(dir);
+  return dir;
+}
+
+/** A new prompt version committed, so the next publish has a new revision. */
+const nextVersion = (dir: string, version: number) =>
+  commitChanges(dir, { 'prompts/greet.yaml': PROMPT_YAML.replace('version: 1', `version: ${version}`).replace('Say hello', `Say hello (v${version})`) });
+
+async function listen(store: Store, options: { cacheBytes?: number } = {}) {
+  const served = createBundleServer({ store, ...options });
+  served.server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => served.server.once('listening', resolve));
+  onTestFinished(() => served.close());
+  return `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`;
+}
+
+/** A store that counts the bundle reads reaching it. */
+function counting(store: Store): { store: Store; reads: string[] } {
+  const reads: string[] = [];
+  return { reads, store: { ...store, getBundle: (revision) => (reads.push(revision), store.getBundle(revision)) } };
+}
+
+describe('promptops serve (process)', () => {
+  it('shuts down gracefully on SIGTERM: answers the pending long-poll, stops accepting, exits 0', async () => {
+    const dir = await configRepo();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(EXAMPLE_ROOT, 'src/cli/main.ts'), 'serve', '--root', dir, '--port', '0'], { cwd: EXAMPLE_ROOT, stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const base = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+        if (url) resolve(url);
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
+    });
+
+    const first = await fetch(`${base}/v1/environments/production/bundle`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    const started = performance.now();
+    const pending = fetch(`${base}/v1/environments/production/bundle?wait=30`, { headers: { 'if-none-match': etag } });
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+
+    const answered = await pending;
+    expect(answered.status).toBe(304);
+    expect(answered.headers.get('etag')).toBe(etag);
+    expect(await exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(stderr).toContain('SIGTERM: shutting down');
+    expect(stderr).toContain('stopped');
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('promptops serve (bundle memory)', () => {
+  it('keeps every released bundle and at most --cache-mb of the others', async () => {
+    const dir = await configRepo();
+    const revisions: string[] = [];
+    const file = createFileStore({ dir: join(dir, '.promptops/store') });
+    onTestFinished(() => file.close());
+    for (let version = 2; version <= 4; version++) {
+      expect((await run(['publish', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
+      revisions.push((await file.current('production'))!.revision);
+      await nextVersion(dir, version);
+    }
+    const [a, b, released] = revisions as [string, string, string];
+    const size = (await file.getBundle(a))!.bytes.byteLength;
+    // Room for one bundle besides the released one.
+    const { store, reads } = counting(file);
+    const base = await listen(store, { cacheBytes: size + 1024 });
+
+    for (let i = 0; i < 5; i++) expect((await fetch(`${base}/v1/environments/production/bundle`)).status).toBe(200);
+    expect(reads).toEqual([released]);
+    for (const revision of [a, a, b, a, released]) expect((await fetch(`${base}/v1/bundles/${revision}`)).status).toBe(200);
+    // a is read once, then evicted by b and read again; the released bundle never again.
+    expect(reads).toEqual([released, a, b, a]);
+  });
+});
+
+describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store outage${postgres.skipReason ? ` (skipped: ${postgres.skipReason})` : ''}`, () => {
+  it('fails the publish with exit 3 while the previous release is still served, then recovers by itself', { timeout: 60_000 }, async () => {
+    const direct = new URL(await postgres.database());
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+    onTestFinished(() => proxy.close());
+    const url = new URL(direct);
+    url.port = String(proxy.port);
+    const storeUrl = url.href;
+
+    const dir = await configRepo();
+    expect((await run(['publish', '--env', 'staging', '--store', storeUrl], { cwd: dir, env })).code).toBe(0);
+    const store = createPgStore({ url: storeUrl, connectionTimeoutMillis: 1_000 });
+    onTestFinished(() => store.close());
+    const base = await listen(store);
+    const first = await fetch(`${base}/v1/environments/staging/bundle`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    const body = await first.text();
+    expect((await (await fetch(`${base}/healthz`)).json()).status).toBe('ok');
+
+    await proxy.down();
+    await nextVersion(dir, 2);
+    const failed = await run(['publish', '--env', 'staging', '--store', storeUrl], { cwd: dir, env });
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toContain(`the PostgreSQL store ${storeUrl} is unavailable`);
+    expect(failed.stderr).toContain('"staging" keeps its previous release');
+
+    // The server still answers from memory: the same bundle, 304 for its ETag, degraded health.
+    const during = await fetch(`${base}/v1/environments/staging/bundle`);
+    expect(during.status).toBe(200);
+    expect(await during.text()).toBe(body);
+    expect((await fetch(`${base}/v1/environments/staging/bundle`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${base}/v1/bundles/${etag.slice(1, -1)}`)).status).toBe(200);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'degraded', store_reachable: false, serving: { staging: etag.slice(1, -1) } });
+    expect((await fetch(`${base}/v1/environments/production/bundle`)).status).toBe(503);
+
+    // Back up: the publish goes through and a client long-polling the old ETag gets the new bundle.
+    await proxy.up();
+    const waiting = fetch(`${base}/v1/environments/staging/bundle?wait=30`, { headers: { 'if-none-match': etag } });
+    expect((await run(['publish', '--env', 'staging', '--store', storeUrl], { cwd: dir, env })).code).toBe(0);
+    const moved = await waiting;
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get('etag')).not.toBe(etag);
+    expect((await (await fetch(`${base}/healthz`)).json()).status).toBe('ok');
+  });
+});
