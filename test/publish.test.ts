@@ -186,3 +186,53 @@ describe('promptops serve', () => {
     expect((await fetch(`${base}/v1/environments/nowhere/bundle`, { headers: auth })).status).toBe(404);
   });
 });
+
+describe('promptops pull', () => {
+  it('verifies the bundle of a local publish with the development key, from the store or over HTTP', async () => {
+    const dir = await published();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env: { USER: 'tester' } })).code).toBe(0);
+    const fromStore = await run(['pull', '--env', 'production'], { cwd: dir });
+    expect(fromStore.stderr).toContain('verifying with the local development key .promptops/keys/dev-signing.pub');
+    expect(fromStore.code).toBe(0);
+    const out = join(dir, '.promptops/pulled/production.json');
+    expect(fromStore.stdout).toMatch(new RegExp(`✔ production: [0-9a-f]{12} verified \\(signature [\\w-]+, sha256\\) → ${out}`));
+    const devPublic = readFileSync(join(dir, '.promptops/keys/dev-signing.pub'), 'utf8');
+    const verified = verifyEnvelope(readFileSync(out), { publicKey: devPublic, environment: 'production' });
+    const store = storeOf(dir);
+    onTestFinished(() => store.close());
+    expect(verified.revision).toBe((await store.current('production'))!.revision);
+
+    const { server, close } = createBundleServer({ store, token: 'sesame' });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    onTestFinished(() => close());
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const http = await run(['pull', '--env', 'production', '--source', base, '--token-env', 'TOKEN', '--out', 'bundle.json', '--json'], { cwd: dir, env: { TOKEN: 'sesame' } });
+    expect(http.code).toBe(0);
+    expect(JSON.parse(http.stdout)).toMatchObject({ environment: 'production', revision: verified.revision, out: join(dir, 'bundle.json') });
+    expect(readFileSync(join(dir, 'bundle.json'))).toEqual(readFileSync(out));
+    expect((await run(['pull', '--env', 'production', '--source', base], { cwd: dir })).stderr).toContain('answered HTTP 401');
+    expect((await run(['pull', '--env', 'staging', '--source', base, '--token-env', 'TOKEN'], { cwd: dir, env: { TOKEN: 'sesame' } })).code).toBe(1);
+  });
+
+  it('refuses a bundle signed by another key and keeps the file it had; says what is missing', async () => {
+    const dir = await published();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env: env() })).code).toBe(0);
+    writeFileSync(join(dir, 'promptops.pub'), KEYS.publicKey);
+    expect((await run(['pull', '--env', 'production'], { cwd: dir })).code).toBe(0);
+    const good = readFileSync(join(dir, '.promptops/pulled/production.json'));
+
+    writeFileSync(join(dir, 'other.pub'), generateSigningKeys().publicKey);
+    const wrong = await run(['pull', '--env', 'production', '--public-key', 'other.pub'], { cwd: dir });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/promptops pull: refusing the bundle from file:\/\/.+: .*key/);
+    expect(readFileSync(join(dir, '.promptops/pulled/production.json'))).toEqual(good);
+
+    const noKey = await run(['pull', '--env', 'production', '--public-key', 'missing.pub'], { cwd: dir });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('cannot read the public key');
+    const down = await run(['pull', '--env', 'production', '--source', 'http://127.0.0.1:1'], { cwd: dir });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('cannot reach http://127.0.0.1:1');
+  });
+});

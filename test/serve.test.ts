@@ -121,7 +121,7 @@ describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store o
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
     const body = await first.text();
-    expect((await (await fetch(`${base}/healthz`)).json()).status).toBe('ok');
+    expect(((await (await fetch(`${base}/healthz`)).json()) as { status: string }).status).toBe('ok');
 
     await proxy.down();
     await nextVersion(dir, 2);
@@ -148,6 +148,6 @@ describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store o
     const moved = await waiting;
     expect(moved.status).toBe(200);
     expect(moved.headers.get('etag')).not.toBe(etag);
-    expect((await (await fetch(`${base}/healthz`)).json()).status).toBe('ok');
+    expect(((await (await fetch(`${base}/healthz`)).json()) as { status: string }).status).toBe('ok');
   });
 });

@@ -141,6 +141,27 @@ describe('validate: schema', () => {
   });
 });
 
+describe('validate: repository config', () => {
+  const config = (url: string) => ({ 'promptops.config.yaml': `${CONFIG_YAML}store:\n  url: ${url}\n` });
+
+  it('refuses a password in store.url, at the value, without printing it', async () => {
+    for (const url of ['postgres://deploy:hunter2@db.internal/prompts', 'postgres://deploy@db.internal/prompts?password=hunter2']) {
+      const result = await validate(config(url));
+      expectDiagnostic(result, { exit: 1, code: 'secret-in-config', file: 'promptops.config.yaml', line: 11, col: 8 });
+      expect(result.stderr).toContain('set PGPASSWORD where publish and serve run');
+      expect(result.stderr).not.toContain('hunter2');
+      expect(result.stderr).toContain('***');
+    }
+  });
+
+  it('accepts a store URL without a password, and names the supported stores for anything else', async () => {
+    for (const url of ['postgres://deploy@db.internal/prompts', 'file://.promptops/store']) expect((await validate(config(url))).code).toBe(0);
+    const result = await validate(config('s3://bucket/bundles'));
+    expectDiagnostic(result, { exit: 1, code: 'unsupported-store', file: 'promptops.config.yaml', line: 11, col: 8 });
+    expect(result.stderr).toContain('use file://relative/path, file:///absolute/path or postgres://user@host/database');
+  });
+});
+
 describe('validate: references', () => {
   it('refuses a partial path that escapes the repository', async () => {
     const result = await validate(prompt('{{> tone}}', '{{> ../../x}}'));

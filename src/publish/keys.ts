@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Repository } from '../core/repository.js';
 import { generateSigningKeys, privateKeyFrom } from './sign.js';
 
@@ -8,6 +8,8 @@ export const DEFAULT_KEY_ENV = 'PROMPTOPS_SIGNING_KEY';
 export const DEFAULT_PUBLIC_KEY = 'promptops.pub';
 /** A per-checkout key for local file stores only; never used for shared stores. */
 export const DEV_KEY_FILE = '.promptops/keys/dev-signing.key';
+/** Its public half, which `pull` falls back to when no other public key is configured or committed. */
+export const DEV_PUBLIC_KEY_FILE = '.promptops/keys/dev-signing.pub';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -50,7 +52,25 @@ export function resolveSigningKey(repo: Pick<Repository, 'root' | 'config'>, env
   const file = join(repo.root, DEV_KEY_FILE);
   if (!existsSync(file)) writeKeyFile(file, generateSigningKeys().privateKey);
   const privateKey = privateKeyFrom(readFileSync(file, 'utf8'));
-  return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), source: 'dev', origin: DEV_KEY_FILE };
+  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  // Written on every use, so it always matches the private key next to it.
+  const publicFile = join(repo.root, DEV_PUBLIC_KEY_FILE);
+  if (!existsSync(publicFile) || readFileSync(publicFile, 'utf8') !== publicKeyPem) writeFileSync(publicFile, publicKeyPem);
+  return { privateKey, publicKeyPem, source: 'dev', origin: DEV_KEY_FILE };
+}
+
+/**
+ * The public key `pull` verifies with: the flag, else signing.public_key, else the committed
+ * promptops.pub, else the local development key's public half (bundles published to a local file
+ * store without a configured key). `dev` tells the caller to say so.
+ */
+export function resolvePublicKeyPath(repo: Pick<Repository, 'root' | 'config'>, flag: string | undefined): { path: string; dev: boolean } {
+  const chosen = flag ?? repo.config.signing?.public_key;
+  if (chosen !== undefined) return { path: resolve(repo.root, chosen), dev: false };
+  const committed = join(repo.root, DEFAULT_PUBLIC_KEY);
+  const dev = join(repo.root, DEV_PUBLIC_KEY_FILE);
+  if (!existsSync(committed) && existsSync(dev)) return { path: dev, dev: true };
+  return { path: committed, dev: false };
 }
 
 /** The committed public key (signing.public_key) must match, or runtimes would reject every bundle. */

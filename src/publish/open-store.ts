@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { redactUrl } from './_url.js';
+import { redactUrl } from '../core/store-url.js';
 import { createFileStore } from './file-store.js';
 import { createPgStore } from './pg-store.js';
 import type { Store } from './store.js';

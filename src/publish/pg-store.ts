@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { passwordOf, redactUrl } from './_url.js';
+import { passwordOf, redactUrl } from '../core/store-url.js';
 import { waitForChange } from './_wait.js';
 import { ConflictError, StoreUnavailableError, type Release, type ReleaseRequest, type Store } from './store.js';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { loadRepository } from '../../core/repository.js';
-import { DEFAULT_PUBLIC_KEY } from '../../publish/keys.js';
+import { DEFAULT_PUBLIC_KEY, DEV_PUBLIC_KEY_FILE, resolvePublicKeyPath } from '../../publish/keys.js';
 import { BundleVerificationError, verifyEnvelope } from '../../runtime/envelope.js';
 import { resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
@@ -13,7 +13,7 @@ export default defineCommand({
   args: {
     env: { type: 'string', required: true, description: 'Environment whose current release to pull', valueHint: 'name' },
     source: { type: 'string', description: 'http(s):// URL of "promptops serve", or a store URL (default: the configured store)', valueHint: 'url' },
-    'public-key': { type: 'string', description: `Public key (PEM) that must have signed the bundle (default: signing.public_key or ${DEFAULT_PUBLIC_KEY})`, valueHint: 'file' },
+    'public-key': { type: 'string', description: `Public key (PEM) that must have signed the bundle (default: signing.public_key, else ${DEFAULT_PUBLIC_KEY}, else the local development key's)`, valueHint: 'file' },
     'token-env': { type: 'string', description: 'Environment variable holding the bearer token of the server', valueHint: 'NAME' },
     out: { type: 'string', description: 'Where to write the verified bundle (default: .promptops/pulled/<env>.json)', valueHint: 'file' },
     root: storeArgs.root,
@@ -24,7 +24,8 @@ export default defineCommand({
     const c = colors(io);
     const root = resolveRoot(io, args.root);
     const repo = loadRepository({ root }).value;
-    const keyPath = resolve(root, args['public-key'] ?? repo.config.signing?.public_key ?? DEFAULT_PUBLIC_KEY);
+    const { path: keyPath, dev } = resolvePublicKeyPath(repo, args['public-key']);
+    if (dev && !args.json) io.err(c.yellow(`verifying with the local development key ${DEV_PUBLIC_KEY_FILE} (no signing.public_key or ${DEFAULT_PUBLIC_KEY})`));
     let publicKey: string;
     try {
       publicKey = readFileSync(keyPath, 'utf8');

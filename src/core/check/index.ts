@@ -3,7 +3,7 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { analyzePartial } from '../prompt-analysis.js';
 import { loadRepository, type Repository } from '../repository.js';
 import { checkFeature } from './features.js';
-import { checkBudget, checkCatalog, checkExperiment } from './others.js';
+import { checkBudget, checkCatalog, checkConfig, checkExperiment } from './others.js';
 import { checkPrompt } from './prompts.js';
 
 export interface ValidateOptions {
@@ -22,6 +22,7 @@ export interface ValidateResult {
 export function validateRepository(options: ValidateOptions): ValidateResult {
   const { value: repo, diagnostics } = loadRepository(options);
   const ctx = { repo, today: options.today ?? todayUtc(), diagnostics };
+  checkConfig(ctx);
   checkCatalog(ctx);
   for (const prompt of repo.prompts.values()) if (prompt.valid) checkPrompt(ctx, prompt);
   for (const feature of repo.features.values()) if (feature.valid) checkFeature(ctx, feature);

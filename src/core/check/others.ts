@@ -1,4 +1,6 @@
+import { CONFIG_FILE } from '../defaults.js';
 import { didYouMean } from '../diagnostics.js';
+import { passwordOf } from '../store-url.js';
 import type { Entity } from '../repository.js';
 import type { BudgetFile } from '../schemas/budget.js';
 import type { ExperimentFile } from '../schemas/experiment.js';
@@ -80,5 +82,23 @@ export function checkCatalog(ctx: CheckContext): void {
     if (model.replacement && !repo.catalog.models[model.replacement]) {
       report(ctx, source, ['models', model.ref, 'replacement'], { code: 'unknown-model', message: `unknown replacement model "${model.replacement}"` });
     }
+  }
+}
+
+/** Repository settings the schema cannot judge: a store URL must name a supported store and hold no secret. */
+export function checkConfig(ctx: CheckContext): void {
+  const { repo } = ctx;
+  const url = repo.config.store?.url;
+  if (!repo.configSource || url === undefined) return;
+  const source = { file: CONFIG_FILE, source: repo.configSource };
+  if (passwordOf(url) !== undefined) {
+    report(ctx, source, ['store', 'url'], {
+      code: 'secret-in-config',
+      message: 'store.url contains a password, and this file is committed: anyone who can read the repository can read it',
+      hint: 'remove the password from the URL and set PGPASSWORD where publish and serve run (in CI, from a secret); rotate the password if it was ever pushed',
+    });
+  }
+  if (!/^(file|postgres|postgresql):/i.test(url)) {
+    report(ctx, source, ['store', 'url'], { code: 'unsupported-store', message: `store.url "${url.replace(/:[^/@]*@/, ':***@')}" names no supported store`, hint: 'use file://relative/path, file:///absolute/path or postgres://user@host/database' });
   }
 }

@@ -20,3 +20,8 @@ export function passwordOf(url: string): string | undefined {
     return /\/\/[^/:@]*:([^/]*)@/.exec(url)?.[1];
   }
 }
+
+/** Any text with the passwords of the URLs in it masked (`postgres://user:***@host`, `?password=***`): for code frames and logs. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, '$1***@').replace(/([?&]password=)[^&\s#]+/gi, '$1***');
+}
