@@ -124,9 +124,9 @@ function contract(name: string, options: { makeUrl: () => Promise<string>; killR
       const first = await publish(store, 'rev1');
       expect(first).toMatchObject({ environment: ENV, revision: 'rev1', seq: 1, actor: 'tester', action: 'publish' });
       expect(first.previous).toBeUndefined();
-      expect(Math.abs(Date.parse(first.releasedAt) - Date.now())).toBeLessThan(60_000);
+      expect(Math.abs(Date.parse(first.released_at) - Date.now())).toBeLessThan(60_000);
       await store.putBundle({ revision: 'rev2', environment: ENV, bytes: bytesOf('rev2') });
-      const commit = { commit: 'c0ffee', committedAt: '2026-01-02T03:04:05+01:00' };
+      const commit = { commit: 'c0ffee', committed_at: '2026-01-02T03:04:05+01:00' };
       const second = await store.release({ environment: ENV, revision: 'rev2', expectedSeq: 1, actor: 'ci', action: 'publish', ...commit });
       expect(second).toMatchObject({ seq: 2, previous: 'rev1', ...commit });
       expect(await store.current(ENV)).toEqual(second);

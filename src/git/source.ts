@@ -6,7 +6,7 @@ const CONTENT_PATHS = ['prompts', 'features', 'budgets', 'experiments', CONFIG_F
 export interface SourceInfo {
   commit?: string;
   /** Committer date of `commit` (ISO 8601). */
-  committedAt?: string;
+  committed_at?: string;
   /** Uncommitted changes to the configuration the bundle is compiled from. */
   dirty: boolean;
 }
@@ -17,10 +17,10 @@ export async function sourceInfo(root: string): Promise<SourceInfo> {
   try {
     if (!(await git.checkIsRepo())) return { dirty: true };
     const out = await git.raw(['log', '-1', '--format=%H %cI']);
-    const [commit, committedAt] = out.trim().split(' ');
+    const [commit, date] = out.trim().split(' ');
     // Only the files a bundle is compiled from count; tool state such as .promptops/ does not.
     const status = await git.status(['--porcelain', '--', ...CONTENT_PATHS]);
-    return { commit: commit || undefined, committedAt: committedAt || undefined, dirty: !status.isClean() };
+    return { commit: commit || undefined, committed_at: date || undefined, dirty: !status.isClean() };
   } catch {
     return { dirty: true };
   }

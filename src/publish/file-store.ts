@@ -131,8 +131,8 @@ export function createFileStore(options: FileStoreOptions): Store {
       const next: Release = {
         environment, revision,
         ...(request.commit ? { commit: request.commit } : {}),
-        ...(request.committedAt ? { committedAt: request.committedAt } : {}),
-        releasedAt: new Date().toISOString(),
+        ...(request.committed_at ? { committed_at: request.committed_at } : {}),
+        released_at: new Date().toISOString(),
         actor: request.actor,
         action: request.action,
         seq: request.expectedSeq + 1,

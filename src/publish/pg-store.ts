@@ -185,7 +185,7 @@ export function createPgStore(options: PgStoreOptions): Store {
       const { rows } = await client.query<ReleaseRow>(
         `INSERT INTO promptops.releases (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
          ON CONFLICT (environment, seq) DO NOTHING RETURNING ${COLUMNS}`,
-        [environment, request.expectedSeq + 1, revision, request.commit ?? null, request.committedAt ?? null, request.actor, request.action, previous?.revision ?? null],
+        [environment, request.expectedSeq + 1, revision, request.commit ?? null, request.committed_at ?? null, request.actor, request.action, previous?.revision ?? null],
       );
       if (!rows[0]) throw new ConflictError(environment, await latest(client, environment));
       await client.query('SELECT pg_notify($1, $2)', [CHANNEL, environment]);
@@ -235,8 +235,8 @@ function toRelease(row: ReleaseRow): Release {
     environment: row.environment,
     revision: row.revision,
     ...(row.commit !== null ? { commit: row.commit } : {}),
-    ...(row.committed_at !== null ? { committedAt: row.committed_at } : {}),
-    releasedAt: row.released_at.toISOString(),
+    ...(row.committed_at !== null ? { committed_at: row.committed_at } : {}),
+    released_at: row.released_at.toISOString(),
     actor: row.actor,
     action: row.action,
     seq: row.seq,

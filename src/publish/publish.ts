@@ -63,7 +63,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     revision: compiled.value.revision,
     environment,
     ...(source.commit && !source.dirty ? { source_commit: source.commit } : {}),
-    created_at: source.committedAt ?? new Date().toISOString(),
+    created_at: source.committed_at ?? new Date().toISOString(),
   };
   const bytes = signBundle(compiled.value, manifest, options.key.privateKey);
   const base = { environment, revision: compiled.value.revision, bytes: Buffer.byteLength(bytes), source, diagnostics: compiled.diagnostics };
@@ -76,7 +76,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     try {
       const release = await store.release({
         environment, revision: compiled.value.revision, expectedSeq: current?.seq ?? 0,
-        ...(source.dirty ? {} : { commit: source.commit, committedAt: source.committedAt }), actor: options.actor, action: 'publish',
+        ...(source.dirty ? {} : { commit: source.commit, committed_at: source.committed_at }), actor: options.actor, action: 'publish',
       });
       return { ...base, outcome: 'released', release, previous: current };
     } catch (error) {
@@ -99,7 +99,7 @@ async function refuseOlder(root: string, current: Release, source: SourceInfo): 
     return;
   }
   // The release's commit is not in this clone (shallow): fall back to commit dates.
-  if (current.committedAt && source.committedAt && Date.parse(current.committedAt) > Date.parse(source.committedAt)) {
-    throw new PublishRefusedError(`the current release of "${current.environment}" (#${current.seq}) comes from a newer commit (${current.commit.slice(0, 7)}, ${current.committedAt}) than this one (${source.commit.slice(0, 7)}, ${source.committedAt}): refusing (use --force)`);
+  if (current.committed_at && source.committed_at && Date.parse(current.committed_at) > Date.parse(source.committed_at)) {
+    throw new PublishRefusedError(`the current release of "${current.environment}" (#${current.seq}) comes from a newer commit (${current.commit.slice(0, 7)}, ${current.committed_at}) than this one (${source.commit.slice(0, 7)}, ${source.committed_at}): refusing (use --force)`);
   }
 }

@@ -12,15 +12,16 @@ export interface StoredBundle {
   bytes: Uint8Array;
 }
 
+/** Serialised as is by `releases --json`, `publish --json` and `GET /v1/environments/{env}/releases`, hence snake_case. */
 export interface Release {
   environment: string;
   revision: string;
   /** Commit the bundle was compiled from (absent for uncommitted sources). */
   commit?: string;
   /** Committer date of `commit` (ISO 8601): orders releases by source history. */
-  committedAt?: string;
+  committed_at?: string;
   /** When the pointer moved (ISO 8601, store clock). */
-  releasedAt: string;
+  released_at: string;
   /** Who moved it: `GITHUB_ACTOR`, the OS user, or the `--actor` flag. */
   actor: string;
   action: 'publish' | 'rollback';
@@ -36,7 +37,7 @@ export interface ReleaseRequest {
   /** The sequence number the caller saw as current (0: no release yet). The move fails if another happened since. */
   expectedSeq: number;
   commit?: string;
-  committedAt?: string;
+  committed_at?: string;
   actor: string;
   action: 'publish' | 'rollback';
 }

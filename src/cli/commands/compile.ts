@@ -45,7 +45,7 @@ export default defineCommand({
         ...(source.commit ? { source_commit: source.commit } : {}),
         ...(source.dirty ? { source_dirty: true } : {}),
         // A clean checkout gets the commit's date, so recompiling the same commit writes the same manifest.
-        created_at: !source.dirty && source.committedAt ? new Date(source.committedAt).toISOString() : new Date().toISOString(),
+        created_at: !source.dirty && source.committed_at ? new Date(source.committed_at).toISOString() : new Date().toISOString(),
       };
       if (args.out) {
         const dir = resolve(io.cwd, args.out);

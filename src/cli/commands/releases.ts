@@ -27,7 +27,7 @@ export default defineCommand({
         if (!history.length) continue;
         io.out(textTable(
           ['', '#', 'revision', 'commit', 'released (UTC)', 'action', 'by'],
-          history.map((r, i) => [i === 0 ? c.green('●') : ' ', String(r.seq), short(r.revision), r.commit?.slice(0, 7) ?? '-', r.releasedAt.slice(0, 19).replace('T', ' '), r.action === 'rollback' ? c.yellow(`rollback from ${short(r.previous ?? '')}`) : r.action, r.actor]),
+          history.map((r, i) => [i === 0 ? c.green('●') : ' ', String(r.seq), short(r.revision), r.commit?.slice(0, 7) ?? '-', r.released_at.slice(0, 19).replace('T', ' '), r.action === 'rollback' ? c.yellow(`rollback from ${short(r.previous ?? '')}`) : r.action, r.actor]),
           c.dim,
           1,
         ));

@@ -48,7 +48,7 @@ export default defineCommand({
   },
 });
 
-const commitOf = (history: { revision: string; commit?: string; committedAt?: string }[], revision: string) => {
+const commitOf = (history: { revision: string; commit?: string; committed_at?: string }[], revision: string) => {
   const r = history.find((h) => h.revision === revision);
-  return { ...(r?.commit ? { commit: r.commit } : {}), ...(r?.committedAt ? { committedAt: r.committedAt } : {}) };
+  return { ...(r?.commit ? { commit: r.commit } : {}), ...(r?.committed_at ? { committed_at: r.committed_at } : {}) };
 };
