@@ -29,7 +29,7 @@ function rateVariant(name: string, n: number, successes: number, weight = 1, uni
 }
 
 function meanVariant(name: string, n: number, sum: number, sumSquares: number, units = n): VariantInput {
-  return { name, weight: 1, units, metrics: { latency: { kind: 'mean', n, sum, sumSquares } } };
+  return { name, weight: 1, units, metrics: { latency: { kind: 'mean', n, sum, sum_squares: sumSquares } } };
 }
 
 /** Sum and sum of squares of n values with the given mean and sample sd: Σx² = (n − 1)s² + n·x̄². */
@@ -52,27 +52,27 @@ describe('analyzeExperiment: binomial metrics', () => {
   it('finds a clear winner in a balanced 50/50 test', () => {
     const { result, metric, control, treatment } = twoRates([10_000, 1000], [10_000, 1150]);
     expect(result.control).toBe('A');
-    expect(result.variants.map((v) => [v.share, v.expectedShare])).toEqual([[0.5, 0.5], [0.5, 0.5]]);
-    expect(result.srm).toMatchObject({ statistic: 0, df: 1, pValue: 1, mismatch: false });
+    expect(result.variants.map((v) => [v.share, v.expected_share])).toEqual([[0.5, 0.5], [0.5, 0.5]]);
+    expect(result.srm).toMatchObject({ statistic: 0, df: 1, p_value: 1, mismatch: false });
 
-    expect(control).toMatchObject({ variant: 'A', n: 10_000, estimate: 0.1, note: null, vsControl: null });
-    close(control.standardError, Math.sqrt((0.1 * 0.9) / 10_000));
+    expect(control).toMatchObject({ variant: 'A', n: 10_000, estimate: 0.1, note: null, vs_control: null });
+    close(control.standard_error, Math.sqrt((0.1 * 0.9) / 10_000));
     close(control.ci?.lower, wilson(1000, 10_000)[0]);
     close(control.ci?.upper, wilson(1000, 10_000)[1]);
     // scipy's Wilson values for the same counts, as a check on the helper above.
     close(control.ci?.lower, 0.09427283017063046);
     close(treatment.ci?.upper, 0.12140110177370839);
 
-    const c = treatment.vsControl!;
+    const c = treatment.vs_control!;
     close(c.difference, 0.015);
-    close(c.relativeDifference, 0.15);
+    close(c.relative_difference, 0.15);
     const unpooled = Math.sqrt((0.1 * 0.9) / 10_000 + (0.115 * 0.885) / 10_000);
     close(c.ci?.lower, 0.015 - Z975 * unpooled);
     close(c.ci?.upper, 0.015 + Z975 * unpooled);
     const pooled = 2150 / 20_000;
     close(c.statistic, 0.015 / Math.sqrt(pooled * (1 - pooled) * (2 / 10_000)));
     close(c.statistic, 3.4242693353108837);
-    close(c.pValue, 0.0006164549192148455); // 2·scipy norm.sf(z)
+    close(c.p_value, 0.0006164549192148455); // 2·scipy norm.sf(z)
     expect(c).toMatchObject({ df: null, significant: true, better: true, reason: null });
     expect(metric.winner).toBe('B');
     expect(result.notes).toEqual([]);
@@ -80,9 +80,9 @@ describe('analyzeExperiment: binomial metrics', () => {
 
   it('declares no winner when the difference is not significant', () => {
     const { metric, treatment } = twoRates([10_000, 1000], [10_000, 1020]);
-    const c = treatment.vsControl!;
+    const c = treatment.vs_control!;
     close(c.statistic, 0.4693258388644307);
-    close(c.pValue, 0.6388367487060473);
+    close(c.p_value, 0.6388367487060473);
     close(c.ci?.lower, -0.0063522066306023126);
     close(c.ci?.upper, 0.010352206630602288);
     expect(c).toMatchObject({ significant: false, better: true });
@@ -91,9 +91,9 @@ describe('analyzeExperiment: binomial metrics', () => {
 
   it('names the control the winner when the treatment is significantly worse', () => {
     const { metric, treatment } = twoRates([10_000, 1000], [10_000, 880]);
-    close(treatment.vsControl?.statistic, -2.9076238503011504);
-    close(treatment.vsControl?.pValue, 0.0036418610205608878);
-    expect(treatment.vsControl).toMatchObject({ significant: true, better: false });
+    close(treatment.vs_control?.statistic, -2.9076238503011504);
+    close(treatment.vs_control?.p_value, 0.0036418610205608878);
+    expect(treatment.vs_control).toMatchObject({ significant: true, better: false });
     expect(metric.winner).toBe('A');
   });
 
@@ -102,27 +102,27 @@ describe('analyzeExperiment: binomial metrics', () => {
     const none = twoRates([100, 0], [100, 0]);
     expect(none.control.ci?.lower).toBe(0);
     close(none.control.ci?.upper, (Z975 * Z975) / (100 + Z975 * Z975));
-    expect(none.treatment.vsControl).toMatchObject({ difference: 0, relativeDifference: null, ci: null, statistic: null, pValue: null, significant: false });
-    expect(none.treatment.vsControl?.reason).toMatch(/failure/);
+    expect(none.treatment.vs_control).toMatchObject({ difference: 0, relative_difference: null, ci: null, statistic: null, p_value: null, significant: false });
+    expect(none.treatment.vs_control?.reason).toMatch(/failure/);
     expect(none.metric.winner).toBeNull();
 
     const all = twoRates([50, 50], [80, 80]);
     close(all.control.ci?.lower, 50 / (50 + Z975 * Z975));
     expect(all.control.ci?.upper).toBe(1);
-    expect(all.treatment.vsControl).toMatchObject({ pValue: null, ci: null, significant: false });
-    expect(all.treatment.vsControl?.reason).toMatch(/success/);
+    expect(all.treatment.vs_control).toMatchObject({ p_value: null, ci: null, significant: false });
+    expect(all.treatment.vs_control?.reason).toMatch(/success/);
     expectFinite([none.result, all.result]);
   });
 
   it('tests 0 successes against some successes, with no lift over a zero control rate', () => {
     const { control, treatment } = twoRates([100, 0], [100, 5]);
-    expect(control.standardError).toBe(0);
+    expect(control.standard_error).toBe(0);
     close(control.ci?.upper, 0.03699349820698568);
-    const c = treatment.vsControl!;
+    const c = treatment.vs_control!;
     close(c.statistic, 2.2645540682891916);
-    close(c.pValue, 0.023540058261177936);
+    close(c.p_value, 0.023540058261177936);
     close(c.ci?.lower, 0.05 - Z975 * Math.sqrt((0.05 * 0.95) / 100));
-    expect(c.relativeDifference).toBeNull();
+    expect(c.relative_difference).toBeNull();
     expect(c.significant).toBe(true);
   });
 });
@@ -137,21 +137,21 @@ describe('analyzeExperiment: mean metrics', () => {
     });
     const [a, b] = result.metrics[0]!.variants;
     close(a?.estimate, 1200);
-    close(a?.standardError, 300 / Math.sqrt(500));
+    close(a?.standard_error, 300 / Math.sqrt(500));
     // scipy stats.t.ppf(0.975, 499) = 1.9647293909876886
     close(a?.ci?.lower, 1200 - 1.9647293909876886 * (300 / Math.sqrt(500)));
     close(b?.ci?.upper, 1175.1121700658844);
 
-    const c = b!.vsControl!;
+    const c = b!.vs_control!;
     close(c.difference, -50);
-    close(c.relativeDifference, -50 / 1200);
+    close(c.relative_difference, -50 / 1200);
     const se = Math.sqrt(300 ** 2 / 500 + 280 ** 2 / 480);
     close(c.statistic, -50 / se);
     close(c.statistic, -2.6984353611043295); // scipy ttest_ind_from_stats(equal_var=False)
     // Welch–Satterthwaite written out.
     close(c.df, (300 ** 2 / 500 + 280 ** 2 / 480) ** 2 / ((300 ** 2 / 500) ** 2 / 499 + (280 ** 2 / 480) ** 2 / 479));
     close(c.df, 977.2283889361405);
-    close(c.pValue, 0.007086743558013523);
+    close(c.p_value, 0.007086743558013523);
     close(c.ci?.lower, -86.36171022668191);
     close(c.ci?.upper, -13.6382897733181);
     expect(c).toMatchObject({ significant: true, better: true, reason: null });
@@ -161,10 +161,10 @@ describe('analyzeExperiment: mean metrics', () => {
   it('gives no t-test with a single observation', () => {
     const result = analyzeExperiment({ variants: [meanVariant('A', 1, 10, 100), meanVariant('B', 30, ...moments(30, 12, 2))], metrics: [latency] });
     const [a, b] = result.metrics[0]!.variants;
-    expect(a).toMatchObject({ n: 1, estimate: 10, standardError: null, ci: null });
+    expect(a).toMatchObject({ n: 1, estimate: 10, standard_error: null, ci: null });
     expect(a?.note).toMatch(/single observation/);
-    expect(b?.vsControl).toMatchObject({ difference: 2, better: false, statistic: null, pValue: null, ci: null, significant: false });
-    expect(b?.vsControl?.reason).toMatch(/at least 2 observations/);
+    expect(b?.vs_control).toMatchObject({ difference: 2, better: false, statistic: null, p_value: null, ci: null, significant: false });
+    expect(b?.vs_control?.reason).toMatch(/at least 2 observations/);
     expect(result.metrics[0]!.winner).toBeNull();
     expectFinite(result);
   });
@@ -174,11 +174,11 @@ describe('analyzeExperiment: mean metrics', () => {
     const tenths = { sum: Array(10).fill(0.1).reduce((s: number, x: number) => s + x, 0), sumSquares: Array(10).fill(0.01).reduce((s: number, x: number) => s + x, 0) };
     const result = analyzeExperiment({ variants: [meanVariant('A', 10, tenths.sum, tenths.sumSquares), meanVariant('B', 10, 3, 0.9)], metrics: [latency] });
     const [a, b] = result.metrics[0]!.variants;
-    expect(a?.standardError).toBe(0);
+    expect(a?.standard_error).toBe(0);
     expect(a?.ci?.lower).toBe(a?.ci?.upper);
-    close(b?.vsControl?.difference, 0.2);
-    expect(b?.vsControl).toMatchObject({ pValue: null, statistic: null, significant: false });
-    expect(b?.vsControl?.reason).toMatch(/zero variance/);
+    close(b?.vs_control?.difference, 0.2);
+    expect(b?.vs_control).toMatchObject({ p_value: null, statistic: null, significant: false });
+    expect(b?.vs_control?.reason).toMatch(/zero variance/);
     expectFinite(result);
   });
 });
@@ -188,7 +188,7 @@ describe('analyzeExperiment: sample ratio mismatch', () => {
     const result = analyzeExperiment({ variants: [rateVariant('A', 5300, 530), rateVariant('B', 4700, 470)], metrics: [conversion] });
     // (300² + 300²) / 5000 = 36; with 1 df, P(χ² > x) = 2·(1 − Φ(√x)) = 2·norm.sf(6).
     close(result.srm.statistic, 36);
-    close(result.srm.pValue, 1.973175290075389e-9); // 2·scipy norm.sf(6); scipy chi2.sf(36, 1) agrees
+    close(result.srm.p_value, 1.973175290075389e-9); // 2·scipy norm.sf(6); scipy chi2.sf(36, 1) agrees
     expect(result.srm).toMatchObject({ df: 1, alpha: 0.001, mismatch: true });
     close(result.variants[0]?.share, 0.53);
     expect(result.notes.join('\n')).toMatch(/sample ratio mismatch/);
@@ -197,7 +197,7 @@ describe('analyzeExperiment: sample ratio mismatch', () => {
   it('accepts 5,030 vs 4,970 units at 50/50', () => {
     const result = analyzeExperiment({ variants: [rateVariant('A', 5030, 503), rateVariant('B', 4970, 497)], metrics: [conversion] });
     close(result.srm.statistic, 0.36);
-    close(result.srm.pValue, 0.5485062355001471);
+    close(result.srm.p_value, 0.5485062355001471);
     expect(result.srm.mismatch).toBe(false);
     expect(result.notes).toEqual([]);
   });
@@ -209,18 +209,18 @@ describe('analyzeExperiment: three variants', () => {
       variants: [rateVariant('A', 20_000, 2000, 2, 20_100), rateVariant('B', 10_000, 1120, 1, 9950), rateVariant('C', 10_000, 1200, 1, 9950)],
       metrics: [conversion],
     });
-    expect(result.variants.map((v) => v.expectedShare)).toEqual([0.5, 0.25, 0.25]);
+    expect(result.variants.map((v) => v.expected_share)).toEqual([0.5, 0.25, 0.25]);
     // 100²/20000 + 2·50²/10000 = 1; with 2 df the χ² tail is exp(−x/2).
     close(result.srm.statistic, 1);
     expect(result.srm.df).toBe(2);
-    close(result.srm.pValue, Math.exp(-0.5));
+    close(result.srm.p_value, Math.exp(-0.5));
 
     const [, b, c] = result.metrics[0]!.variants;
-    close(b?.vsControl?.statistic, 3.2097036938318455);
-    close(b?.vsControl?.pValue, 0.0013287186502798619);
-    close(c?.vsControl?.statistic, 5.290092118939484);
-    close(c?.vsControl?.pValue, 1.2225476953798966e-7);
-    expect([b?.vsControl?.significant, c?.vsControl?.significant]).toEqual([true, true]);
+    close(b?.vs_control?.statistic, 3.2097036938318455);
+    close(b?.vs_control?.p_value, 0.0013287186502798619);
+    close(c?.vs_control?.statistic, 5.290092118939484);
+    close(c?.vs_control?.p_value, 1.2225476953798966e-7);
+    expect([b?.vs_control?.significant, c?.vs_control?.significant]).toEqual([true, true]);
     expect(result.metrics[0]!.winner).toBe('C');
   });
 
@@ -228,8 +228,8 @@ describe('analyzeExperiment: three variants', () => {
     const result = analyzeExperiment({ variants: [rateVariant('B', 10_000, 1150), rateVariant('A', 10_000, 1000)], metrics: [conversion], control: 'A' });
     expect(result.control).toBe('A');
     const [b, a] = result.metrics[0]!.variants;
-    expect(a?.vsControl).toBeNull();
-    close(b?.vsControl?.pValue, 0.0006164549192148455);
+    expect(a?.vs_control).toBeNull();
+    close(b?.vs_control?.p_value, 0.0006164549192148455);
     expect(result.metrics[0]!.winner).toBe('B');
   });
 });
@@ -238,8 +238,8 @@ describe('analyzeExperiment: units', () => {
   it('reports a variant without units with nulls and a note, never NaN', () => {
     const result = analyzeExperiment({ variants: [rateVariant('A', 10_000, 1000), rateVariant('B', 0, 0)], metrics: [conversion] });
     const [, b] = result.metrics[0]!.variants;
-    expect(b).toMatchObject({ n: 0, estimate: null, standardError: null, ci: null, note: 'no observations' });
-    expect(b?.vsControl).toMatchObject({ difference: null, pValue: null, significant: false, better: null });
+    expect(b).toMatchObject({ n: 0, estimate: null, standard_error: null, ci: null, note: 'no observations' });
+    expect(b?.vs_control).toMatchObject({ difference: null, p_value: null, significant: false, better: null });
     expect(result.variants[1]?.share).toBe(0);
     close(result.srm.statistic, 10_000);
     expect(result.srm.mismatch).toBe(true);
@@ -251,7 +251,7 @@ describe('analyzeExperiment: units', () => {
   it('handles an experiment with no units at all', () => {
     const result = analyzeExperiment({ variants: [rateVariant('A', 0, 0), rateVariant('B', 0, 0)], metrics: [conversion] });
     expect(result.variants.map((v) => v.share)).toEqual([null, null]);
-    expect(result.srm).toMatchObject({ statistic: null, pValue: null, mismatch: false, df: 1 });
+    expect(result.srm).toMatchObject({ statistic: null, p_value: null, mismatch: false, df: 1 });
     expect(result.notes.join('\n')).toMatch(/no variant has units/);
     expectFinite(result);
   });
@@ -269,7 +269,7 @@ describe('analyzeExperiment: options', () => {
     close(result.metrics[0]!.variants[0]?.ci?.lower, low);
     close(result.metrics[0]!.variants[0]?.ci?.upper, high);
     expect(result.alpha).toBe(0.01);
-    expect(result.metrics[0]!.variants[1]?.vsControl?.significant).toBe(true);
+    expect(result.metrics[0]!.variants[1]?.vs_control?.significant).toBe(true);
   });
 
   it('rejects inputs that cannot be analysed', () => {

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cumulativeProbability } from './helpers/normal.js';
-import { run } from './helpers/repo.js';
+import { EXAMPLE_ROOT, run } from './helpers/repo.js';
 import { catalogModel, jsonl, lcg, SPEND_MODELS_YAML, spendRepo, sum, type Row } from './helpers/usage.js';
 
 const EXPERIMENT = `name: tone
@@ -22,6 +22,35 @@ metrics:
 starts: 2026-03-01
 ends: 2026-03-31
 `;
+
+/**
+ * Every key path of a parsed JSON value (`a.b[].c`), walking all objects and arrays. The keys of
+ * user-data maps (given by path, such as metric names under `data.variants[].metrics`) show as `*`,
+ * but what they hold is walked like the rest.
+ */
+function keyPaths(value: unknown, userMaps: readonly string[] = [], path = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => keyPaths(item, userMaps, `${path}[]`));
+  if (value === null || typeof value !== 'object') return [];
+  const userData = userMaps.includes(path);
+  return Object.entries(value).flatMap(([key, item]) => {
+    const at = `${path ? `${path}.` : ''}${userData ? '*' : key}`;
+    return [at, ...keyPaths(item, userMaps, at)];
+  });
+}
+
+/** Key paths with an uppercase letter in one of their (non-user-data) keys: JSON output keys are snake_case. */
+const uppercaseKeys = (value: unknown, userMaps: readonly string[] = []) => [...new Set(keyPaths(value, userMaps))].filter((p) => /[A-Z]/.test(p));
+
+/** User-data maps of `experiment report --json`: metric name → sufficient statistics. */
+const EXPERIMENT_USER_MAPS = ['data.variants[].metrics'];
+
+describe('JSON key check', () => {
+  it('finds an uppercase key at any depth, and in what user-data maps hold, but not in their own keys', () => {
+    const value = { a: [{ b: { ok: 1, fooBar: [null, { deepKey: { x: 1 } }] } }], metrics: { MyMetric: { sumSquares: 1, n: 2 } } };
+    expect(uppercaseKeys(value, ['metrics'])).toEqual(['a[].b.fooBar', 'a[].b.fooBar[].deepKey', 'a[].b.fooBar[].deepKey.x', 'metrics.*.sumSquares']);
+    expect(uppercaseKeys({ a: [{ b: { snake_case: [{ deep_key: 1 }] } }], metrics: { MyMetric: { n: 1 } } }, ['metrics'])).toEqual([]);
+  });
+});
 
 describe('experiment report', () => {
   /** 600 users, 1–3 calls each; friendly resolves more often. Metric values ride in metadata. */
@@ -51,6 +80,7 @@ describe('experiment report', () => {
     const r = await run(['experiment', 'report', 'tone', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
+    expect(uppercaseKeys(out, EXPERIMENT_USER_MAPS)).toEqual([]);
 
     // Independent unit-level statistics.
     const units = new Map<string, { variant: string; resolved: boolean; csat: number[] }>();
@@ -69,7 +99,7 @@ describe('experiment report', () => {
       const means = of(v).map((u) => sum(u.csat) / u.csat.length);
       expect(input.metrics.csat.n).toBe(means.length);
       expect(input.metrics.csat.sum).toBeCloseTo(sum(means), 9);
-      expect(input.metrics.csat.sumSquares).toBeCloseTo(sum(means.map((x) => x * x)), 9);
+      expect(input.metrics.csat.sum_squares).toBeCloseTo(sum(means.map((x) => x * x)), 9);
     }
     expect(out.data.duplicates).toBe(1);
     // A metric named after a numeric field of the record reads that field: per-unit mean latency.
@@ -91,13 +121,38 @@ describe('experiment report', () => {
     const resolved = out.analysis.metrics.find((m: { name: string }) => m.name === 'resolved');
     const friendly = resolved.variants.find((v: { variant: string }) => v.variant === 'friendly');
     expect(friendly.estimate).toBeCloseTo(pf, 12);
-    expect(friendly.vsControl.pValue).toBeCloseTo(2 * (1 - cumulativeProbability(Math.abs(z))), 6);
-    expect(resolved.winner).toBe(friendly.vsControl.pValue < 0.05 ? 'friendly' : null);
+    expect(friendly.vs_control.p_value).toBeCloseTo(2 * (1 - cumulativeProbability(Math.abs(z))), 6);
+    expect(resolved.winner).toBe(friendly.vs_control.p_value < 0.05 ? 'friendly' : null);
     expect(out.analysis.srm.mismatch).toBe(false);
 
     const human = await run(['experiment', 'report', 'tone'], { cwd: dir });
     expect(human.stdout).toMatch(/sample ratio: ok/);
     expect(human.stdout).toMatch(/^friendly\s+300\s/m);
+  });
+
+  it('prints only snake_case keys in --json for every experiment of the example repository', async () => {
+    const names = readdirSync(join(EXAMPLE_ROOT, 'experiments')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+    expect(names).toContain('chatbot-tone');
+    for (const name of names) {
+      const r = await run(['experiment', 'report', name, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(uppercaseKeys(out, EXPERIMENT_USER_MAPS), name).toEqual([]);
+      // The walk reached the nested figures (a check over an empty or truncated output proves nothing).
+      expect(keyPaths(out, EXPERIMENT_USER_MAPS), name).toEqual(
+        expect.arrayContaining([
+          'data.unknown_variants',
+          'data.variants[].metrics.*.kind',
+          'analysis.variants[].expected_share',
+          'analysis.srm.p_value',
+          'analysis.metrics[].variants[].standard_error',
+          'analysis.metrics[].variants[].vs_control.relative_difference',
+          'analysis.metrics[].variants[].vs_control.p_value',
+        ]),
+      );
+    }
+    const tone = JSON.parse((await run(['experiment', 'report', 'chatbot-tone', '--json'])).stdout);
+    expect(keyPaths(tone, EXPERIMENT_USER_MAPS)).toEqual(expect.arrayContaining(['data.first_day', 'data.last_day', 'data.variants[].metrics.*.sum_squares']));
   });
 
   it('flags a sample ratio mismatch, and exits 2 for an unknown experiment', async () => {
@@ -161,7 +216,8 @@ describe('spend optimize', () => {
   const optimize = async (dir: string) => {
     const r = await run(['spend', 'optimize', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { window: { from: string; to: string }; recommendations: Array<{ kind: string; target: string; summary: string; savingUsd: number; monthlySavingUsd: number; evidence: string }> };
+    expect(uppercaseKeys(JSON.parse(r.stdout))).toEqual([]);
+    return JSON.parse(r.stdout) as { window: { from: string; to: string }; recommendations: Array<{ kind: string; target: string; summary: string; saving_usd: number; monthly_saving_usd: number; evidence: string }> };
   };
 
   it('recommends a cheaper model whose evals pass as well, with the measured saving', async () => {
@@ -171,11 +227,11 @@ describe('spend optimize', () => {
     const rec = out.recommendations.find((r) => r.kind === 'cheaper-model')!;
     expect(rec).toMatchObject({ target: 'greeter@production', summary: 'acme/alpha → acme/delta', evidence: 'evals' });
     const saving = sum(rows.map(alphaCost)) - sum(rows.map(deltaCost));
-    expect(rec.savingUsd).toBeCloseTo(saving, 9);
-    expect(rec.monthlySavingUsd).toBeCloseTo((saving * 30) / 10, 9);
+    expect(rec.saving_usd).toBeCloseTo(saving, 9);
+    expect(rec.monthly_saving_usd).toBeCloseTo((saving * 30) / 10, 9);
 
     const errors = out.recommendations.find((r) => r.kind === 'errors')!;
-    expect(errors.savingUsd).toBeCloseTo(sum(rows.filter((r) => r.status !== 'success').map(alphaCost)), 9);
+    expect(errors.saving_usd).toBeCloseTo(sum(rows.filter((r) => r.status !== 'success').map(alphaCost)), 9);
   });
 
   it('does not recommend a model that fails a test the current one passes', async () => {
@@ -192,6 +248,14 @@ describe('spend optimize', () => {
     expect(models.every((r) => r.evidence === 'unverified')).toBe(true);
   });
 
+  it('prints only snake_case keys in --json on the example repository', async () => {
+    const r = await run(['spend', 'optimize', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(uppercaseKeys(out)).toEqual([]);
+    expect(keyPaths(out)).toEqual(expect.arrayContaining(['window.from', 'recommendations[].kind', 'recommendations[].saving_usd', 'recommendations[].monthly_saving_usd']));
+  });
+
   it('recommends prompt caching for a long static prefix on a model with a cached rate', async () => {
     const dir = optimizeRepo([], 'Lumen house rules for greetings and tone of voice. '.repeat(120));
     writeFileSync(join(dir, 'usage/a.jsonl'), jsonl(rows.map((r) => ({ ...r, model: 'delta' }))));
@@ -200,6 +264,6 @@ describe('spend optimize', () => {
     expect(rec.target).toBe('greet@production');
     const prefix = Number(/cache the ([\d,]+)-token/.exec(rec.summary)![1]!.replace(/,/g, ''));
     expect(prefix).toBeGreaterThan(1024);
-    expect(rec.savingUsd).toBeCloseTo((rows.length * prefix * (0.2 - 0.02)) / 1e6, 9);
+    expect(rec.saving_usd).toBeCloseTo((rows.length * prefix * (0.2 - 0.02)) / 1e6, 9);
   });
 });

@@ -24,7 +24,7 @@ export interface VariantInput {
 
 export type MetricInput =
   | { kind: 'binomial'; n: number; successes: number }
-  | { kind: 'mean'; n: number; sum: number; sumSquares: number };
+  | { kind: 'mean'; n: number; sum: number; sum_squares: number };
 
 export interface MetricDef {
   name: string;
@@ -65,7 +65,7 @@ export interface VariantAllocation {
   /** Observed share of all units; null when no variant has units. */
   share: number | null;
   /** Planned share: the variant's weight over the sum of weights. */
-  expectedShare: number;
+  expected_share: number;
 }
 
 /** Chi-square goodness-of-fit of unit counts against planned shares. */
@@ -74,10 +74,10 @@ export interface SrmCheck {
   statistic: number | null;
   /** Degrees of freedom: variants − 1. */
   df: number;
-  pValue: number | null;
+  p_value: number | null;
   /** The level the p-value was compared with. */
   alpha: number;
-  /** True when pValue < alpha: assignment or logging is likely broken and comparisons are suspect. */
+  /** True when p_value < alpha: assignment or logging is likely broken and comparisons are suspect. */
   mismatch: boolean;
 }
 
@@ -103,20 +103,20 @@ export interface MetricVariantResult {
   /** Success rate or mean; null without observations. */
   estimate: number | null;
   /** Standard error of the estimate (binomial: √(p(1−p)/n); mean: s/√n). */
-  standardError: number | null;
+  standard_error: number | null;
   /** (1 − alpha) interval: Wilson score for rates, Student t with n − 1 df for means. */
   ci: Interval | null;
-  /** Why estimate, standardError or ci is null. */
+  /** Why estimate, standard_error or ci is null. */
   note: string | null;
   /** Comparison with the control; null for the control itself. */
-  vsControl: Comparison | null;
+  vs_control: Comparison | null;
 }
 
 export interface Comparison {
   /** Variant estimate − control estimate. */
   difference: number | null;
   /** Lift: difference / control estimate; null when the control estimate is 0. */
-  relativeDifference: number | null;
+  relative_difference: number | null;
   /** (1 − alpha) interval of the difference: normal with unpooled SE for rates, Welch t for means. */
   ci: Interval | null;
   /** z (two-proportion test, pooled SE) or Welch t. */
@@ -124,12 +124,12 @@ export interface Comparison {
   /** Welch–Satterthwaite degrees of freedom; null for the z-test. */
   df: number | null;
   /** Two-sided p-value. */
-  pValue: number | null;
-  /** pValue < alpha; false when there is no p-value. */
+  p_value: number | null;
+  /** p_value < alpha; false when there is no p-value. */
   significant: boolean;
   /** The difference points in the goal's direction (whether significant or not); null without a difference. */
   better: boolean | null;
-  /** Why pValue (and possibly ci or difference) is null. */
+  /** Why p_value (and possibly ci or difference) is null. */
   reason: string | null;
 }
 
@@ -155,14 +155,14 @@ export function analyzeExperiment(options: AnalyzeOptions): ExperimentAnalysis {
     name: v.name,
     units: v.units,
     share: totalUnits > 0 ? v.units / totalUnits : null,
-    expectedShare: v.weight / totalWeight,
+    expected_share: v.weight / totalWeight,
   }));
   const srm = srmCheck(allocation, totalUnits, srmAlpha);
 
   const notes: string[] = [];
   if (totalUnits === 0) notes.push('no variant has units: allocation and sample ratio are not computed');
   for (const v of variants) if (v.units === 0 && totalUnits > 0) notes.push(`variant "${v.name}" has no units`);
-  if (srm.mismatch) notes.push(`sample ratio mismatch (p = ${srm.pValue?.toExponential(2)}): the split differs from the planned weights, so comparisons may be biased`);
+  if (srm.mismatch) notes.push(`sample ratio mismatch (p = ${srm.p_value?.toExponential(2)}): the split differs from the planned weights, so comparisons may be biased`);
 
   return {
     control,
@@ -200,13 +200,13 @@ const isCount = (x: number): boolean => Number.isInteger(x) && x >= 0;
 
 function srmCheck(allocation: VariantAllocation[], totalUnits: number, alpha: number): SrmCheck {
   const df = allocation.length - 1;
-  if (totalUnits === 0) return { statistic: null, df, pValue: null, alpha, mismatch: false };
+  if (totalUnits === 0) return { statistic: null, df, p_value: null, alpha, mismatch: false };
   const statistic = allocation.reduce((sum, v) => {
-    const expected = v.expectedShare * totalUnits;
+    const expected = v.expected_share * totalUnits;
     return sum + (v.units - expected) ** 2 / expected;
   }, 0);
   const pValue = 1 - chisquareCdf(statistic, df);
-  return { statistic, df, pValue, alpha, mismatch: pValue < alpha };
+  return { statistic, df, p_value: pValue, alpha, mismatch: pValue < alpha };
 }
 
 function analyzeMetric(def: MetricDef, variants: VariantInput[], controlIndex: number, alpha: number): MetricAnalysis {
@@ -221,7 +221,7 @@ function analyzeMetric(def: MetricDef, variants: VariantInput[], controlIndex: n
         : def.kind === 'binomial'
           ? compareRates(control, e, alpha, def.goal)
           : compareMeans(control, e, alpha, def.goal);
-    return { variant: v.name, n: e.n, estimate: e.estimate, ...single, vsControl };
+    return { variant: v.name, n: e.n, estimate: e.estimate, ...single, vs_control: vsControl };
   });
   return { name: def.name, kind: def.kind, goal: def.goal, variants: results, winner: winnerOf(results, controlIndex, def.goal) };
 }
@@ -236,48 +236,48 @@ function estimateOf(input: MetricInput | undefined): Estimate {
   if (input.n < 2) return { n: input.n, sum: input.sum, estimate: mean, variance: null };
   // Σx² − n·x̄² cancels catastrophically for near-constant data; a remainder within rounding of Σx²
   // is noise, and taking it for real variance would turn identical values into a "significant" t.
-  const deviations = input.sumSquares - input.sum * mean;
-  const variance = deviations <= 64 * Number.EPSILON * Math.abs(input.sumSquares) ? 0 : deviations / (input.n - 1);
+  const deviations = input.sum_squares - input.sum * mean;
+  const variance = deviations <= 64 * Number.EPSILON * Math.abs(input.sum_squares) ? 0 : deviations / (input.n - 1);
   return { n: input.n, sum: input.sum, estimate: mean, variance };
 }
 
-type SingleResult = Pick<MetricVariantResult, 'standardError' | 'ci' | 'note'>;
+type SingleResult = Pick<MetricVariantResult, 'standard_error' | 'ci' | 'note'>;
 
 const NO_OBSERVATIONS = 'no observations';
 
 /** Wilson score interval: unlike the Wald interval it stays inside [0, 1] and is not degenerate at 0 or n successes. */
 function wilson(e: Estimate, alpha: number): SingleResult {
-  if (e.estimate === null || e.variance === null) return { standardError: null, ci: null, note: NO_OBSERVATIONS };
+  if (e.estimate === null || e.variance === null) return { standard_error: null, ci: null, note: NO_OBSERVATIONS };
   const z = normalQuantile(1 - alpha / 2, 0, 1);
   const { n, estimate: p } = e;
   const denominator = 1 + (z * z) / n;
   const center = (p + (z * z) / (2 * n)) / denominator;
   const half = (z / denominator) * Math.sqrt(e.variance / n + (z * z) / (4 * n * n));
   // Clamping only removes rounding below 0 or above 1 at p = 0 or p = 1.
-  return { standardError: Math.sqrt(e.variance / n), ci: { lower: Math.max(0, center - half), upper: Math.min(1, center + half) }, note: null };
+  return { standard_error: Math.sqrt(e.variance / n), ci: { lower: Math.max(0, center - half), upper: Math.min(1, center + half) }, note: null };
 }
 
 function tInterval(e: Estimate, alpha: number): SingleResult {
-  if (e.estimate === null) return { standardError: null, ci: null, note: NO_OBSERVATIONS };
-  if (e.variance === null) return { standardError: null, ci: null, note: 'a single observation has no standard error' };
+  if (e.estimate === null) return { standard_error: null, ci: null, note: NO_OBSERVATIONS };
+  if (e.variance === null) return { standard_error: null, ci: null, note: 'a single observation has no standard error' };
   const se = Math.sqrt(e.variance / e.n);
   const half = tQuantile(1 - alpha / 2, e.n - 1) * se;
-  return { standardError: se, ci: { lower: e.estimate - half, upper: e.estimate + half }, note: null };
+  return { standard_error: se, ci: { lower: e.estimate - half, upper: e.estimate + half }, note: null };
 }
 
 interface Direction {
   difference: number;
-  relativeDifference: number | null;
+  relative_difference: number | null;
   better: boolean;
 }
 
 function direction(control: number, variant: number, goal: MetricDef['goal']): Direction {
   const difference = variant - control;
-  return { difference, relativeDifference: control === 0 ? null : difference / control, better: goal === 'higher' ? difference > 0 : difference < 0 };
+  return { difference, relative_difference: control === 0 ? null : difference / control, better: goal === 'higher' ? difference > 0 : difference < 0 };
 }
 
 function untested(reason: string, dir: Direction | null = null, ci: Interval | null = null): Comparison {
-  return { difference: null, relativeDifference: null, better: null, ...dir, ci, statistic: null, df: null, pValue: null, significant: false, reason };
+  return { difference: null, relative_difference: null, better: null, ...dir, ci, statistic: null, df: null, p_value: null, significant: false, reason };
 }
 
 const interval = (center: number, half: number): Interval => ({ lower: center - half, upper: center + half });
@@ -297,7 +297,7 @@ function compareRates(control: Estimate, variant: Estimate, alpha: number, goal:
   const statistic = dir.difference / Math.sqrt(pooled * (1 - pooled) * (1 / control.n + 1 / variant.n));
   // 2·Φ(−|z|) rather than 2·(1 − Φ(|z|)), which rounds small p-values to 0.
   const pValue = 2 * normalCdf(-Math.abs(statistic), 0, 1);
-  return { ...dir, ci, statistic, df: null, pValue, significant: pValue < alpha, reason: null };
+  return { ...dir, ci, statistic, df: null, p_value: pValue, significant: pValue < alpha, reason: null };
 }
 
 function compareMeans(control: Estimate, variant: Estimate, alpha: number, goal: MetricDef['goal']): Comparison {
@@ -312,16 +312,16 @@ function compareMeans(control: Estimate, variant: Estimate, alpha: number, goal:
   const statistic = dir.difference / se;
   const pValue = 2 * tCdf(-Math.abs(statistic), df);
   const ci = interval(dir.difference, tQuantile(1 - alpha / 2, df) * se);
-  return { ...dir, ci, statistic, df, pValue, significant: pValue < alpha, reason: null };
+  return { ...dir, ci, statistic, df, p_value: pValue, significant: pValue < alpha, reason: null };
 }
 
 function winnerOf(results: MetricVariantResult[], controlIndex: number, goal: MetricDef['goal']): string | null {
   const challengers = results.filter((_, i) => i !== controlIndex);
-  const winners = challengers.filter((r) => r.vsControl?.significant && r.vsControl.better);
+  const winners = challengers.filter((r) => r.vs_control?.significant && r.vs_control.better);
   if (winners.length > 0) {
     const sign = goal === 'higher' ? 1 : -1;
     return winners.reduce((best, r) => (sign * r.estimate! > sign * best.estimate! ? r : best)).variant;
   }
-  const controlWins = challengers.every((r) => r.vsControl?.significant && r.vsControl.better === false);
+  const controlWins = challengers.every((r) => r.vs_control?.significant && r.vs_control.better === false);
   return controlWins ? results[controlIndex]!.variant : null;
 }

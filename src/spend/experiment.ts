@@ -9,13 +9,13 @@ const RECORD_METRICS = new Set(Object.entries(USAGE_FIELDS).filter(([, kind]) =>
 export interface ExperimentData {
   variants: VariantInput[];
   /** Variants found in the logs that the experiment file does not declare. */
-  unknownVariants: Array<{ name: string; units: number }>;
+  unknown_variants: Array<{ name: string; units: number }>;
   /** Units seen in more than one variant (reassigned: counted in neither). */
   crossovers: number;
   calls: number;
   duplicates: number;
-  firstDay?: string;
-  lastDay?: string;
+  first_day?: string;
+  last_day?: string;
 }
 
 /**
@@ -73,18 +73,18 @@ export async function experimentData(
       stats[x.name] =
         x.kind === 'binomial'
           ? { kind: 'binomial', n: Number(r?.[`n${i}`] ?? 0), successes: Number(r?.[`s${i}`] ?? 0) }
-          : { kind: 'mean', n: Number(r?.[`n${i}`] ?? 0), sum: Number(r?.[`s${i}`] ?? 0), sumSquares: Number(r?.[`q${i}`] ?? 0) };
+          : { kind: 'mean', n: Number(r?.[`n${i}`] ?? 0), sum: Number(r?.[`s${i}`] ?? 0), sum_squares: Number(r?.[`q${i}`] ?? 0) };
     });
     return { name: v.name, weight: v.weight, units: Number(r?.units ?? 0), metrics: stats };
   });
   const days = rows.flatMap((r) => [r.first_day, r.last_day]).filter((d): d is string => typeof d === 'string').sort();
   return {
     variants,
-    unknownVariants: rows.filter((r) => r.variant !== null && !declared.has(r.variant as string)).map((r) => ({ name: r.variant as string, units: Number(r.units) })),
+    unknown_variants: rows.filter((r) => r.variant !== null && !declared.has(r.variant as string)).map((r) => ({ name: r.variant as string, units: Number(r.units) })),
     crossovers: Number(rows.find((r) => r.variant === null)?.units ?? 0),
     calls: rows.reduce((n, r) => n + Number(r.calls), 0),
     duplicates: rows.reduce((n, r) => n + Number(r.duplicates), 0),
-    firstDay: days[0],
-    lastDay: days[days.length - 1],
+    first_day: days[0],
+    last_day: days[days.length - 1],
   };
 }

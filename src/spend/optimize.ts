@@ -11,9 +11,9 @@ export interface Recommendation {
   target: string;
   summary: string;
   /** Saving over the analysed window, measured on its calls. */
-  savingUsd: number;
+  saving_usd: number;
   /** The same scaled to 30 days. */
-  monthlySavingUsd: number;
+  monthly_saving_usd: number;
   /** What backs it: eval results of both models, usage only, or no evals yet (then `verify` says how). */
   evidence: 'evals' | 'usage' | 'unverified';
   detail: string;
@@ -72,7 +72,7 @@ export async function recommend(db: Db, options: OptimizeOptions): Promise<Recom
     ...(await promptCaching(db, options, inWindow, monthly)),
     ...(await errorSpend(db, inWindow, monthly)),
   ];
-  return out.filter((r) => r.monthlySavingUsd >= (options.minMonthly ?? 0.01)).sort((a, b) => b.monthlySavingUsd - a.monthlySavingUsd);
+  return out.filter((r) => r.monthly_saving_usd >= (options.minMonthly ?? 0.01)).sort((a, b) => b.monthly_saving_usd - a.monthly_saving_usd);
 }
 
 const usageOf = (v: Volume, caching: boolean): TokenUsage => ({
@@ -123,8 +123,8 @@ async function cheaperModels(db: Db, options: OptimizeOptions, inWindow: string,
       kind: 'cheaper-model',
       target: `${v.feature}@${v.environment ?? '(no environment)'}`,
       summary: `${v.model_key} → ${best.id}`,
-      savingUsd: saving,
-      monthlySavingUsd: monthly(saving),
+      saving_usd: saving,
+      monthly_saving_usd: monthly(saving),
       evidence: best.evidence,
       detail: `${v.calls.toLocaleString('en-US')} calls repriced: ${pct(1 - best.cost / currentCost)} cheaper; ${best.detail}`,
       verify:
@@ -178,8 +178,8 @@ async function promptCaching(db: Db, options: OptimizeOptions, inWindow: string,
       kind: 'prompt-caching',
       target: `${r.prompt_id}@${r.environment ?? '(no environment)'}`,
       summary: `cache the ${prefix.toLocaleString('en-US')}-token static prefix on ${r.model_key}`,
-      savingUsd: saving,
-      monthlySavingUsd: monthly(saving),
+      saving_usd: saving,
+      monthly_saving_usd: monthly(saving),
       evidence: 'usage',
       detail: `${r.calls.toLocaleString('en-US')} calls averaged ${Math.round(r.cached / r.calls).toLocaleString('en-US')} cached input tokens; the first ${prefix.toLocaleString('en-US')} tokens are the same on every call. Saving if every call hits the cache (keep the prefix first and byte-identical; cache writes not counted).`,
     });
@@ -225,8 +225,8 @@ async function errorSpend(db: Db, inWindow: string, monthly: (n: number) => numb
     kind: 'errors' as const,
     target: `${r.feature} · ${r.model_key}`,
     summary: `${r.failed.toLocaleString('en-US')} failed calls (${pct(r.failed / r.calls)} of calls) cost ${pct(r.cost / r.total)} of this spend`,
-    savingUsd: r.cost,
-    monthlySavingUsd: monthly(r.cost),
+    saving_usd: r.cost,
+    monthly_saving_usd: monthly(r.cost),
     evidence: 'usage' as const,
     detail: 'tokens billed for calls that ended in error or timeout: check timeouts, retries and max_tokens',
   }));

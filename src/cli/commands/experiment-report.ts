@@ -68,17 +68,17 @@ const p = (x: number | null) => (x === null ? '-' : x < 0.0001 ? '<0.0001' : x.t
 
 function print(io: Io, name: string, status: string, found: ExperimentData, a: ExperimentAnalysis): void {
   const c = colors(io);
-  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${found.calls.toLocaleString('en-US')} calls ${found.firstDay ?? ''}…${found.lastDay ?? ''} · control ${a.control}`));
+  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${found.calls.toLocaleString('en-US')} calls ${found.first_day ?? ''}…${found.last_day ?? ''} · control ${a.control}`));
   io.out(
     textTable(
       ['variant', 'units', 'share', 'expected'],
-      a.variants.map((v) => [v.name, v.units.toLocaleString('en-US'), pct(v.share), pct(v.expectedShare)]),
+      a.variants.map((v) => [v.name, v.units.toLocaleString('en-US'), pct(v.share), pct(v.expected_share)]),
       c.bold,
     ),
   );
-  if (a.srm.pValue === null) io.out(c.dim('sample ratio: not computed (no units)'));
+  if (a.srm.p_value === null) io.out(c.dim('sample ratio: not computed (no units)'));
   else {
-    const srm = `χ² ${a.srm.statistic!.toFixed(2)}, df ${a.srm.df}, p ${p(a.srm.pValue)}`;
+    const srm = `χ² ${a.srm.statistic!.toFixed(2)}, df ${a.srm.df}, p ${p(a.srm.p_value)}`;
     io.out(a.srm.mismatch ? c.red(`sample ratio mismatch: ${srm}: the split is broken, do not trust the metrics`) : c.dim(`sample ratio: ok (${srm})`));
   }
   for (const metric of a.metrics) {
@@ -91,16 +91,16 @@ function print(io: Io, name: string, status: string, found: ExperimentData, a: E
       textTable(
         ['variant', 'n', rate ? 'rate' : 'mean', `${Math.round((1 - a.alpha) * 100)}% CI`, 'vs control', 'lift', 'p-value', ''],
         metric.variants.map((v) => {
-          const d = v.vsControl;
+          const d = v.vs_control;
           const verdict = d ? (d.significant ? (d.better ? c.green('better') : c.red('worse')) : c.dim('not significant')) : '';
-          return [v.variant, v.n.toLocaleString('en-US'), fmt(v.estimate), ci(v.ci), d ? (rate ? points(d.difference) : num(d.difference)) : '', d ? pct(d.relativeDifference) : '', d ? p(d.pValue) : '', verdict];
+          return [v.variant, v.n.toLocaleString('en-US'), fmt(v.estimate), ci(v.ci), d ? (rate ? points(d.difference) : num(d.difference)) : '', d ? pct(d.relative_difference) : '', d ? p(d.p_value) : '', verdict];
         }),
         c.bold,
       ),
     );
     io.out(metric.winner ? c.green(`winner: ${metric.winner}`) : c.dim('no winner at this significance level'));
   }
-  for (const v of found.unknownVariants) io.out(c.yellow(`note: ${v.units} units logged under variant "${v.name}", which ${name} does not declare`));
+  for (const v of found.unknown_variants) io.out(c.yellow(`note: ${v.units} units logged under variant "${v.name}", which ${name} does not declare`));
   if (found.crossovers) io.out(c.yellow(`note: ${found.crossovers} units appear in more than one variant and are left out`));
   if (found.duplicates) io.out(c.dim(`note: ${found.duplicates} duplicate request_id rows counted once`));
   for (const note of a.notes) io.out(c.yellow(`note: ${note}`));

@@ -77,7 +77,7 @@ function print(io: Io, recs: readonly Recommendation[], window: { from: string; 
   io.out(
     textTable(
       ['saving/mo', 'kind', 'target', 'recommendation', 'evidence'],
-      recs.map((r) => [formatUsd(r.monthlySavingUsd), KIND[r.kind], r.target, r.summary, r.evidence]),
+      recs.map((r) => [formatUsd(r.monthly_saving_usd), KIND[r.kind], r.target, r.summary, r.evidence]),
       c.bold,
       0,
     ),
