@@ -123,7 +123,7 @@ describe('promptops comment', () => {
     // The pull_request run has a read-only token: it writes the report, with the PR it is for.
     const check = await run(['diff', '--no-usage', '--output', out], { cwd: dir, env: { ...actionsEnv(gh, sha), GITHUB_TOKEN: undefined } });
     expect(check.code).toBe(0);
-    expect(JSON.parse(readFileSync(out, 'utf8')).github).toEqual({ repository: 'acme/app', pr: 7, head_sha: sha });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'promptops/diff', schema_version: 2, github: { repository: 'acme/app', pr: 7, head_sha: sha } });
     // workflow_run events of fork PRs list no pull request; the number comes from the report, the commit from the event.
     const env = actionsEnv(gh, sha, { workflow_run: { head_sha: sha, pull_requests: [] } });
     const posted = await run(['comment', '--from', out], { cwd: tempDir(), env });
@@ -134,6 +134,38 @@ describe('promptops comment', () => {
     gh.heads.set(7, 'e'.repeat(40));
     const stale = await run(['comment', '--from', out, '--behavior', 'delete-and-new'], { cwd: tempDir(), env: actionsEnv(gh, sha, { workflow_run: { head_sha: sha, pull_requests: [] } }) });
     expect(stale.stderr).toContain('alone: pull request #7 head is now eeeeeee');
+    expect(writes(gh)).toEqual(['POST /repos/acme/app/issues/7/comments']);
+  });
+
+  it('refuses a report of another kind or another schema version, before contacting GitHub', async () => {
+    const dir = await pullRequestRepo(base(), { 'prompts/greet.yaml': bumped('Say hello to {{name}}, warmly.') });
+    const sha = await head(dir);
+    const gh = await fakeGitHub({ token: TOKEN });
+    gh.heads.set(7, sha);
+    const out = join(tempDir(), 'report.json');
+    expect((await run(['diff', '--no-usage', '--output', out], { cwd: dir })).code).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    const env = actionsEnv(gh, sha);
+    const from = async (content: unknown) => {
+      const file = join(tempDir(), 'report.json');
+      writeFileSync(file, JSON.stringify(content));
+      return run(['comment', '--from', file], { cwd: tempDir(), env });
+    };
+
+    // A report written by an older promptops (schema_version 1, camelCase keys).
+    const old = await from({ ...report, schema_version: 1 });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('has schema_version 1 but this promptops reads schema_version 2; the report must be produced by the same promptops version');
+    const missing = await from({ ...report, schema_version: undefined });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('has no schema_version but this promptops reads schema_version 2');
+    const other = await from({ kind: 'promptops/eval-results', schema_version: 2 });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('is not a promptops diff report (write one with "promptops diff --output');
+    expect(gh.requests).toEqual([]);
+
+    const posted = await from(report);
+    expect(posted.code).toBe(0);
     expect(writes(gh)).toEqual(['POST /repos/acme/app/issues/7/comments']);
   });
 

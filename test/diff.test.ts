@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import * as ajvModule from 'ajv/dist/2020.js';
+import * as formatsModule from 'ajv-formats';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { describe, expect, it } from 'vitest';
 import { commitChanges, pullRequestRepo } from './helpers/git.js';
-import { catalogModel, CONFIG_YAML, gitRepo, minimalRepo, repo, run, tempDir, writeTree } from './helpers/repo.js';
+import { catalogModel, CONFIG_YAML, EXAMPLE_ROOT, gitRepo, minimalRepo, repo, run, tempDir, writeTree } from './helpers/repo.js';
 
 const CONFIG = `${CONFIG_YAML}eval:
   provider: offline
@@ -65,10 +67,29 @@ const base = (overrides: Record<string, string | undefined> = {}) =>
     ...overrides,
   });
 
+// CommonJS packages: the default export sits one level deeper under NodeNext.
+const Ajv2020 = ajvModule.default.default ?? ajvModule.default;
+const addFormats = formatsModule.default.default ?? formatsModule.default;
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+/** The committed JSON Schema of the report, as a consumer of `diff --output` would use it. */
+const validateReport = ajv.compile(JSON.parse(readFileSync(join(EXAMPLE_ROOT, 'schemas/diff-report.schema.json'), 'utf8')));
+const schemaErrors = (report: unknown) => (validateReport(report) ? [] : validateReport.errors);
+
+/** Every key of a JSON value, as [path of its object, key]. */
+function keysOf(value: unknown, path = '$'): Array<[string, string]> {
+  if (Array.isArray(value)) return value.flatMap((v, i) => keysOf(v, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [[path, k] as [string, string], ...keysOf(v, `${path}.${k}`)]);
+}
+
 const diff = (dir: string, ...argv: string[]) => run(['diff', '--no-usage', ...argv], { cwd: dir });
+/** `diff --json`; every report the tests read is also checked against schemas/diff-report.schema.json. */
 const diffJson = async (dir: string, ...argv: string[]) => {
   const result = await diff(dir, '--json', ...argv);
-  return { ...result, report: JSON.parse(result.stdout) };
+  const report = JSON.parse(result.stdout);
+  expect(schemaErrors(report)).toEqual([]);
+  return { ...result, report };
 };
 
 describe('promptops diff: policies', () => {
@@ -88,7 +109,7 @@ describe('promptops diff: policies', () => {
     const good = await diffJson(ok);
     expect(good.code).toBe(0);
     expect(good.report.diagnostics).toEqual([]);
-    expect(good.report.prompts[0]).toMatchObject({ id: 'greet', change: 'changed', version: { base: 1, head: 2 }, contentChanged: true, note: 'Wave as well.' });
+    expect(good.report.prompts[0]).toMatchObject({ id: 'greet', change: 'changed', version: { base: 1, head: 2 }, content_changed: true, note: 'Wave as well.' });
 
     const missing = await pullRequestRepo(base(), { 'prompts/greet.yaml': prompt({ version: 2, line: 'Say hello to {{name}} and wave.' }) });
     const bad = await diffJson(missing);
@@ -103,7 +124,7 @@ describe('promptops diff: policies', () => {
     const { code, report } = await diffJson(dir);
     expect(code).toBe(1);
     expect(report.prompts).toHaveLength(1);
-    expect(report.prompts[0]).toMatchObject({ id: 'greet', contentChanged: true, partials: ['tone'] });
+    expect(report.prompts[0]).toMatchObject({ id: 'greet', content_changed: true, partials: ['tone'] });
     expect(report.entities.map((e: { kind: string; id: string; change: string }) => `${e.kind}:${e.id}:${e.change}`)).toEqual(['partial:tone:changed']);
     expect(report.diagnostics[0].code).toBe('version-not-bumped');
 
@@ -141,7 +162,7 @@ describe('promptops diff: policies', () => {
     const dir = await pullRequestRepo(base(), { 'prompts/greet.yaml': undefined, 'prompts/welcome.yaml': prompt() });
     const { code, report } = await diffJson(dir);
     expect(code).toBe(1);
-    expect(report.entities).toContainEqual(expect.objectContaining({ kind: 'prompt', id: 'welcome', change: 'renamed', baseId: 'greet', baseFile: 'prompts/greet.yaml' }));
+    expect(report.entities).toContainEqual(expect.objectContaining({ kind: 'prompt', id: 'welcome', change: 'renamed', base_id: 'greet', base_file: 'prompts/greet.yaml' }));
     expect(report.diagnostics).toContainEqual(expect.objectContaining({ code: 'removed-prompt-in-use', file: 'features/greeter.yaml', line: 4, col: 11, message: 'prompt "greet" is renamed to "welcome" but feature "greeter" still uses it' }));
 
     const fixed = await pullRequestRepo(base(), {
@@ -268,22 +289,22 @@ describe('promptops diff: cost', () => {
   it('projects monthly cost from traffic: tokens × catalog price × calls, per environment', async () => {
     const dir = await pullRequestRepo(base(), { 'features/greeter.yaml': feature('local/large', 'traffic:\n  greet: 1000\n') });
     const { code, report } = await diffJson(dir, '--no-eval');
-    expect(report.prompts).toEqual([expect.objectContaining({ id: 'greet', change: 'assignment', contentChanged: false })]);
+    expect(report.prompts).toEqual([expect.objectContaining({ id: 'greet', change: 'assignment', content_changed: false })]);
     const rows = report.cost.rows;
     expect(rows.map((r: { environment: string }) => r.environment)).toEqual(['development', 'staging', 'production']);
     const production = rows[2];
-    expect(production).toMatchObject({ feature: 'greeter', monthlyCalls: 30_000, callsSource: 'traffic', team: 'growth' });
+    expect(production).toMatchObject({ feature: 'greeter', monthly_calls: 30_000, calls_source: 'traffic', team: 'growth' });
     expect(production.base.model).toBe('local/small');
     expect(production.head.model).toBe('local/large');
     // No usage logs and offline evals: output length is unknown, so the cost is the input's.
-    expect(production.head.outputSource).toBe('none');
-    const tokens = production.head.inputTokens;
+    expect(production.head.output_source).toBe('none');
+    const tokens = production.head.input_tokens;
     expect(tokens).toBeGreaterThan(5);
-    expect(production.base.costPerCall).toBeCloseTo((tokens * 1) / 1e6, 12);
-    expect(production.head.costPerCall).toBeCloseTo((tokens * 10) / 1e6, 12);
+    expect(production.base.cost_per_call).toBeCloseTo((tokens * 1) / 1e6, 12);
+    expect(production.head.cost_per_call).toBeCloseTo((tokens * 10) / 1e6, 12);
     expect(production.head.monthly).toBeCloseTo((tokens * 10 * 30_000) / 1e6, 9);
     // Traffic describes the last environment; the others have no volume.
-    expect(rows[0].monthlyCalls).toBe(0);
+    expect(rows[0].monthly_calls).toBe(0);
     expect(report.cost.delta).toBeCloseTo((tokens * 9 * 30_000) / 1e6, 9);
     expect(report.cost.pct).toBeCloseTo(900, 6);
     expect(code).toBe(0);
@@ -312,13 +333,14 @@ enforce: block
     const dir = await pullRequestRepo(start, { 'features/greeter.yaml': feature('local/large', 'traffic:\n  greet: 1000\n') });
     const result = await run(['diff', '--json', '--no-eval'], { cwd: dir });
     const report = JSON.parse(result.stdout);
+    expect(schemaErrors(report)).toEqual([]);
     const production = report.cost.rows.find((r: { environment: string }) => r.environment === 'production');
-    expect(production).toMatchObject({ monthlyCalls: 60, callsSource: 'usage' });
-    expect(production.head.outputTokens).toBe(100);
-    expect(production.head.outputSource).toBe('usage');
-    const tokens = production.head.inputTokens;
-    expect(production.head.costPerCall).toBeCloseTo((tokens * 10 + 100 * 40) / 1e6, 12);
-    expect(report.cost.rows.find((r: { environment: string }) => r.environment === 'staging').monthlyCalls).toBe(7);
+    expect(production).toMatchObject({ monthly_calls: 60, calls_source: 'usage' });
+    expect(production.head.output_tokens).toBe(100);
+    expect(production.head.output_source).toBe('usage');
+    const tokens = production.head.input_tokens;
+    expect(production.head.cost_per_call).toBeCloseTo((tokens * 10 + 100 * 40) / 1e6, 12);
+    expect(report.cost.rows.find((r: { environment: string }) => r.environment === 'staging').monthly_calls).toBe(7);
 
     const [impact] = report.budgets;
     expect(impact).toMatchObject({ budget: 'growth-monthly', period: 'monthly', enforce: 'block', estimated: false, exceeds: true, blocked: true });
@@ -348,8 +370,51 @@ describe('promptops diff: output', () => {
     const result = await diff(dir, '--output', join(out, 'report.json'), '--summary', join(out, 'summary.md'), '--no-eval');
     expect(result.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report).toMatchObject({ kind: 'promptops/diff', schema_version: 1, environment: 'production' });
+    expect(report).toMatchObject({ kind: 'promptops/diff', schema_version: 2, environment: 'production' });
+    expect(schemaErrors(report)).toEqual([]);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`### ✅ promptops: ${report.headline}`);
     expect(result.stdout).toContain(report.headline);
+  });
+
+  it('writes a report that follows schemas/diff-report.schema.json, with snake_case keys only', async () => {
+    const budget = 'name: growth-monthly\nscope:\n  team: [growth]\nperiod: monthly\namount: 0.01\nenforce: block\n';
+    // A renamed prompt with a reworded template but no version bump, on a dearer model, under a blocking budget:
+    // renames, rendered diffs, eval changes, cost rows of both sides, a budget impact and diagnostics with positions.
+    const dir = await pullRequestRepo(base({ 'budgets/growth-monthly.yaml': budget }), {
+      'prompts/greet.yaml': undefined,
+      'prompts/welcome.yaml': prompt({ line: 'Say hi to {{name}}.' }),
+      'features/greeter.yaml': feature('local/large', 'traffic:\n  welcome: 1000\n').replace('[greet]', '[welcome]'),
+    });
+    const event = join(tempDir(), 'event.json');
+    writeFileSync(event, JSON.stringify({ pull_request: { number: 7, head: { sha: 'a'.repeat(40) } } }));
+    const out = join(tempDir(), 'report.json');
+    // Usage logs are not configured: the report carries a note about it.
+    const result = await run(['diff', '--format', 'json', '--output', out], { cwd: dir, env: { GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/app' } });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
+
+    expect(schemaErrors(report)).toEqual([]);
+    const keys = keysOf(report);
+    expect(keys.length).toBeGreaterThan(100);
+    expect(keys.filter(([, key]) => /[A-Z]/.test(key)).map(([path, key]) => `${path}.${key}`)).toEqual([]);
+
+    // The report exercises the renamed fields (so the checks above are not vacuous).
+    expect(report.schema_version).toBe(2);
+    expect(report.entities).toContainEqual(expect.objectContaining({ kind: 'prompt', id: 'welcome', change: 'renamed', base_id: 'greet', base_file: 'prompts/greet.yaml' }));
+    expect(report.prompts[0]).toMatchObject({ id: 'welcome', change: 'renamed', base_id: 'greet', base_file: 'prompts/greet.yaml', content_changed: true, rendered_with: 'says-hello' });
+    const production = report.cost.rows.find((r: { environment: string }) => r.environment === 'production');
+    expect(production).toMatchObject({ prompt: 'welcome', monthly_calls: 30_000, calls_source: 'traffic' });
+    expect(Object.keys(production.base).sort()).toEqual(['cost_per_call', 'input_tokens', 'model', 'monthly', 'output_source', 'output_tokens']);
+    expect(Object.keys(report.budgets[0]).sort()).toEqual(['amount', 'blocked', 'budget', 'delta', 'enforce', 'estimated', 'exceeds', 'file', 'period', 'projected_base', 'projected_head']);
+    expect(report.evals.tests.map((t: { kind: string; test: string }) => `${t.kind}:${t.test}`)).toEqual(['regression:says-hello', 'unchanged:is-warm']);
+    expect(report.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(['budget-blocked', 'eval-regressions', 'version-not-bumped']);
+    expect(report.notes).toEqual([expect.stringContaining('no usage logs configured')]);
+    expect(report.github).toEqual({ repository: 'acme/app', pr: 7, head_sha: 'a'.repeat(40) });
+
+    // A leaked camelCase key or a missing field is a schema violation.
+    const { projected_base: projectedBase, ...rest } = report.budgets[0];
+    expect(schemaErrors({ ...report, budgets: [{ ...rest, projectedBase }] })).toContainEqual(expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'projectedBase' } }));
+    expect(schemaErrors({ ...report, budgets: [rest] })).toContainEqual(expect.objectContaining({ keyword: 'required', params: { missingProperty: 'projected_base' } }));
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startOpenAIServer, type OpenAIServer, type ServerOptions } from './helpers/openai-server.js';
 import { evalRepo, LOCAL_MODELS_YAML, localEnv, promptWithTests } from './helpers/eval-repo.js';
 import { run, tempDir, EXAMPLE_ROOT } from './helpers/repo.js';
-import { validatorFor } from '../src/core/validate-schema.js';
+import { compileValidator } from '../src/core/schemas/compile-validator.js';
 
 let server: OpenAIServer | undefined;
 afterEach(async () => {
@@ -273,7 +273,7 @@ describe('eval output', () => {
     expect(r.code).toBe(1);
     expect(r.file).toMatchObject({ schema_version: 1, kind: 'promptops/eval-results', environment: 'production', mode: 'cache', provider: 'live' });
     expect(r.file!.results.map((x) => x.test)).toEqual(['passes', 'fails']);
-    const validate = validatorFor('eval-results');
+    const validate = compileValidator('eval-results');
     expect(validate(r.file), JSON.stringify(validate.errors)).toBe(true);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="answer" tests="2" failures="1" errors="0"/);
@@ -406,7 +406,7 @@ describe('the example repository', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const file = JSON.parse(readFileSync(out, 'utf8')) as ResultsFile;
-    expect(validatorFor('eval-results')(file)).toBe(true);
+    expect(compileValidator('eval-results')(file)).toBe(true);
     expect(file.summary).toMatchObject({ total: 31, passed: 31, failed: 0, errored: 0 });
     expect(file.results.filter((x) => x.source === 'cache')).toHaveLength(20);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuites tests="31" failures="0" errors="0"/);

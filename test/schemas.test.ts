@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { describe, expect, it } from 'vitest';
+import { DIFF_SCHEMA_VERSION } from '../src/core/diff/report.js';
 import { SCHEMAS, schemaDocument } from '../src/core/schemas/index.js';
 import { EXAMPLE_ROOT } from './helpers/repo.js';
 
@@ -45,6 +46,18 @@ describe('JSON Schemas', () => {
       expect(document.additionalProperties).toBe(false);
       expect(document.description).toEqual(expect.any(String));
     }
+  });
+});
+
+describe('machine-read reports', () => {
+  it.each(['diff-report', 'eval-results'] as const)('every property of the %s schema is snake_case', (kind) => {
+    const names = properties(schemaDocument(kind)).map(([path]) => path);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((path) => !/^[a-z][a-z0-9_]*$/.test(path.slice(path.lastIndexOf('/') + 1)))).toEqual([]);
+  });
+
+  it('the diff report schema has the version the CLI writes and reads', () => {
+    expect((schemaDocument('diff-report').properties as Record<string, Schema>).schema_version).toMatchObject({ const: DIFF_SCHEMA_VERSION });
   });
 });
 

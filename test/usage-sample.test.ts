@@ -4,7 +4,7 @@ import { assignVariant, bucketRanges, fnv1a32, hashV2 } from '../src/core/assign
 import { costOf, priceAt } from '../src/core/catalog/catalog.js';
 import { loadRepository } from '../src/core/repository.js';
 import type { UsageRecord } from '../src/core/schemas/index.js';
-import { validatorFor } from '../src/core/validate-schema.js';
+import { compileValidator } from '../src/core/schemas/compile-validator.js';
 import { generateUsage, usageRows, usageText } from '../src/spend/sample.js';
 import { EXAMPLE_ROOT } from './helpers/repo.js';
 
@@ -19,7 +19,7 @@ const turns = records.filter((r) => r.feature === experiment.feature && r.enviro
 describe('synthetic usage logs', () => {
   it('generates every record valid against the usage-log schema', () => {
     expect(records.length).toBeGreaterThan(20_000);
-    const validate = validatorFor('usage-log');
+    const validate = compileValidator('usage-log');
     const invalid = records.filter((r) => !validate(r)).slice(0, 3);
     expect(invalid).toEqual([]);
   });

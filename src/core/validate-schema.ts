@@ -3,7 +3,7 @@ import * as formatsModule from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
-import type { SCHEMAS } from './schemas/index.js';
+import type { FileKind } from './schemas/index.js';
 import * as precompiled from './schemas/_validators.generated.js';
 import { MODEL_REF_PATTERN, PROMPT_ID_PATTERN, SLUG_PATTERN, VARIABLE_NAME_PATTERN, ENV_VAR_PATTERN } from './schemas/_common.js';
 import { locate, type SourceFile } from './source.js';
@@ -13,7 +13,6 @@ const Ajv2020 = ajvModule.default.default ?? ajvModule.default;
 const addFormats = formatsModule.default.default ?? formatsModule.default;
 type Ajv = InstanceType<typeof Ajv2020>;
 
-type Kind = keyof typeof SCHEMAS;
 
 const PRECOMPILED: Record<string, ValidateFunction> = precompiled as unknown as Record<string, ValidateFunction>;
 
@@ -24,11 +23,11 @@ export function createAjv({ strict = true, code }: { strict?: boolean; code?: { 
   return instance;
 }
 
-/** Validators precompiled by ajv from the same schemas (scripts/write-schemas.ts); no compile at start-up. */
-export const validatorFor = (kind: Kind): ValidateFunction => PRECOMPILED[kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]!;
+/** Validators of the file kinds, precompiled by ajv from the same schemas (scripts/write-schemas.ts); no compile at start-up. */
+export const validatorFor = (kind: FileKind): ValidateFunction => PRECOMPILED[kind]!;
 
 /** Validates a parsed document against its kind's JSON Schema; errors point at file:line:col. */
-export function validateSchema(kind: Kind, value: unknown, source: SourceFile | undefined): Diagnostic[] {
+export function validateSchema(kind: FileKind, value: unknown, source: SourceFile | undefined): Diagnostic[] {
   const validate = validatorFor(kind);
   if (validate(value)) return [];
   return ajvDiagnostics(validate.errors ?? [], source);

@@ -45,7 +45,7 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   if (failing.length) fixed.push(details(`${count(failing.length, 'failing test')}${report.evals!.regressions ? ` (${count(report.evals!.regressions, 'regression')})` : ''}`, failingTests(failing)));
   const other = report.entities.filter((e) => e.kind !== 'prompt');
   if (other.length) fixed.push(details(`${count(other.length, 'other change')} (features, models, budgets, experiments, config)`, otherChanges(other)));
-  for (const p of report.prompts) if (p.diff) optional.push(details(`Rendered diff: ${esc(p.id)}${p.renderedWith ? ` (test “${esc(p.renderedWith)}”)` : ''}`, fence('diff', p.diff)));
+  for (const p of report.prompts) if (p.diff) optional.push(details(`Rendered diff: ${esc(p.id)}${p.rendered_with ? ` (test “${esc(p.rendered_with)}”)` : ''}`, fence('diff', p.diff)));
 
   const footer = [`<sub>promptops · monthly volume ${volumeSource(report.cost.rows)} · prices of ${report.cost.date}${options.runUrl ? ` · [run](${options.runUrl})` : ''}</sub>`];
   for (const note of options.notes ?? []) footer.unshift(`<sub>${esc(note)}</sub>`);
@@ -70,7 +70,7 @@ function promptTables(report: DiffReport): string {
     const e = evals.get(p.id);
     const evalText = e ? `evals ${ratio(e.base)} → ${ratio(e.head)}` : '';
     const version = p.version.base === p.version.head ? `v${p.version.head}` : `${p.version.base ? `v${p.version.base}` : '∅'} → ${p.version.head ? `v${p.version.head}` : '∅'}`;
-    const what = [p.change === 'renamed' ? `renamed from ${code(p.baseId!)}` : p.change === 'assignment' ? 'model or catalog change' : p.change, p.params.length ? `params: ${p.params.map((f) => f.path).join(', ')}` : '', p.partials.length ? `partials: ${p.partials.join(', ')}` : ''].filter(Boolean).join(' · ');
+    const what = [p.change === 'renamed' ? `renamed from ${code(p.base_id!)}` : p.change === 'assignment' ? 'model or catalog change' : p.change, p.params.length ? `params: ${p.params.map((f) => f.path).join(', ')}` : '', p.partials.length ? `partials: ${p.partials.join(', ')}` : ''].filter(Boolean).join(' · ');
     out.push('', `**${code(p.id)}** · ${version} · ${what}${evalText ? ` · ${evalText}` : ''}${p.note ? ` — _${esc(p.note)}_` : ''}`);
     const rows = report.cost.rows.filter((r) => r.prompt === p.id);
     if (rows.length === 0) {
@@ -78,12 +78,12 @@ function promptTables(report: DiffReport): string {
       continue;
     }
     out.push('', '| Feature | Env | Model | Tokens/call | Cost/call | Calls/mo | Monthly |', '|---|---|---|--:|--:|--:|--:|');
-    for (const r of rows) out.push(`| ${esc(r.feature)} | ${esc(r.environment)} | ${pair(r.base?.model, r.head?.model, code)} | ${tokens(r)} | ${pairNum(r.base?.costPerCall, r.head?.costPerCall, formatUsd)} | ${r.monthlyCalls ? Math.round(r.monthlyCalls).toLocaleString('en-US') : '—'}${r.callsSource === 'traffic' ? '¹' : ''} | ${monthly(r)} |`);
+    for (const r of rows) out.push(`| ${esc(r.feature)} | ${esc(r.environment)} | ${pair(r.base?.model, r.head?.model, code)} | ${tokens(r)} | ${pairNum(r.base?.cost_per_call, r.head?.cost_per_call, formatUsd)} | ${r.monthly_calls ? Math.round(r.monthly_calls).toLocaleString('en-US') : '—'}${r.calls_source === 'traffic' ? '¹' : ''} | ${monthly(r)} |`);
   }
   const total = report.cost;
   out.push('', `Projected monthly cost of the changed prompts: ${formatUsd(total.base)} → ${formatUsd(total.head)} (${total.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(total.delta))}${total.pct !== null ? `, ${signedPct(total.pct)}` : ''}).${total.unpriced ? ` ${count(total.unpriced, 'row')} without a catalog price left out.` : ''}`);
-  if (total.rows.some((r) => r.callsSource === 'traffic')) out.push('', '¹ from the feature\'s `traffic` (no usage logs for it).');
-  if (total.rows.some((r) => (r.head ?? r.base)?.outputSource === 'none')) out.push('', 'Output tokens unknown for some rows (no usage logs or recorded responses): their cost is input only.');
+  if (total.rows.some((r) => r.calls_source === 'traffic')) out.push('', '¹ from the feature\'s `traffic` (no usage logs for it).');
+  if (total.rows.some((r) => (r.head ?? r.base)?.output_source === 'none')) out.push('', 'Output tokens unknown for some rows (no usage logs or recorded responses): their cost is input only.');
   return out.join('\n');
 }
 
@@ -91,7 +91,7 @@ function budgetTable(report: DiffReport): string {
   const out = ['#### Budget impact', '', '| Budget | Period | Amount | Projected (base → head) | Change | |', '|---|---|--:|--:|--:|---|'];
   for (const b of report.budgets) {
     const state = b.blocked ? '❌ blocks (enforce: block)' : b.exceeds ? '⚠️ over budget' : '✅ within';
-    out.push(`| ${esc(b.budget)} | ${b.period} | ${formatUsd(b.amount)} | ${formatUsd(b.projectedBase)} → ${formatUsd(b.projectedHead)}${b.estimated ? '²' : ''} | ${b.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(b.delta))} | ${state} |`);
+    out.push(`| ${esc(b.budget)} | ${b.period} | ${formatUsd(b.amount)} | ${formatUsd(b.projected_base)} → ${formatUsd(b.projected_head)}${b.estimated ? '²' : ''} | ${b.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(b.delta))} | ${state} |`);
   }
   if (report.budgets.some((b) => b.estimated)) out.push('', '² no usage logs for the period: estimated from the changed prompts alone.');
   return out.join('\n');
@@ -104,7 +104,7 @@ function failingTests(tests: readonly TestChange[]): string {
 function otherChanges(entities: readonly EntityChange[]): string {
   const lines: string[] = [];
   for (const e of entities) {
-    const title = `- **${e.kind}** ${code(e.id)} ${e.change}${e.change === 'renamed' ? ` from ${code(e.baseId!)}` : ''} (${code(e.file)})`;
+    const title = `- **${e.kind}** ${code(e.id)} ${e.change}${e.change === 'renamed' ? ` from ${code(e.base_id!)}` : ''} (${code(e.file)})`;
     lines.push(title);
     for (const f of e.fields.slice(0, 20)) lines.push(`  - ${code(f.path || e.kind)}: ${value(f.base)} → ${value(f.head)}`);
     if (e.fields.length > 20) lines.push(`  - … ${e.fields.length - 20} more fields`);
@@ -137,14 +137,14 @@ function pairNum(a: number | undefined, b: number | undefined, f: (x: number) =>
 
 function tokens(r: CostRow): string {
   const round = (n: number) => Math.round(n);
-  const a = r.base ? round(r.base.inputTokens) : undefined;
-  const b = r.head ? round(r.head.inputTokens) : undefined;
+  const a = r.base ? round(r.base.input_tokens) : undefined;
+  const b = r.head ? round(r.head.input_tokens) : undefined;
   const text = pair(a, b, (n) => n.toLocaleString('en-US'));
   return a !== undefined && b !== undefined && a !== b ? `${text} (${signed(b - a)})` : text;
 }
 
 function monthly(r: CostRow): string {
-  if (r.monthlyCalls === 0) return '—';
+  if (r.monthly_calls === 0) return '—';
   const a = r.base?.monthly;
   const b = r.head?.monthly;
   const text = pairNum(a, b, formatUsd);
@@ -152,7 +152,7 @@ function monthly(r: CostRow): string {
 }
 
 function volumeSource(rows: readonly CostRow[]): string {
-  const sources = new Set(rows.filter((r) => r.callsSource !== 'none').map((r) => r.callsSource));
+  const sources = new Set(rows.filter((r) => r.calls_source !== 'none').map((r) => r.calls_source));
   if (sources.size === 0) return 'unknown (no usage logs or traffic)';
   return [...sources].sort().reverse().map((s) => (s === 'usage' ? 'from usage logs (last 30 days)' : 'from features\' traffic')).join(' and ');
 }

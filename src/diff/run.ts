@@ -96,7 +96,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
         return results;
       };
       evals = {
-        base: baseExists ? await run(baseRepo, changed.filter((p) => p.change !== 'added').map((p) => p.baseId ?? p.id), 'base') : [],
+        base: baseExists ? await run(baseRepo, changed.filter((p) => p.change !== 'added').map((p) => p.base_id ?? p.id), 'base') : [],
         head: await run(headRepo, changed.filter((p) => p.change !== 'removed').map((p) => p.id), 'head'),
       };
     }

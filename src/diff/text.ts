@@ -14,7 +14,7 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
     const e = evals.get(p.id);
     const ratio = (x?: { passed: number; total: number }) => (x ? `${x.passed}/${x.total}` : '-');
     const version = p.version.base === p.version.head ? `v${p.version.head}` : `v${p.version.base ?? '-'} → v${p.version.head ?? '-'}`;
-    out.push('', `${c.bold(p.id)}  ${p.change}${p.baseId ? ` from ${p.baseId}` : ''}  ${version}${e ? `  evals ${ratio(e.base)} → ${ratio(e.head)}` : ''}${p.params.length ? `  params: ${p.params.map((f) => f.path).join(', ')}` : ''}`);
+    out.push('', `${c.bold(p.id)}  ${p.change}${p.base_id ? ` from ${p.base_id}` : ''}  ${version}${e ? `  evals ${ratio(e.base)} → ${ratio(e.head)}` : ''}${p.params.length ? `  params: ${p.params.map((f) => f.path).join(', ')}` : ''}`);
     const rows = report.cost.rows.filter((r) => r.prompt === p.id);
     if (rows.length) {
       out.push(textTable(
@@ -23,9 +23,9 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
           r.feature,
           r.environment,
           r.base && r.head && r.base.model !== r.head.model ? `${r.base.model} → ${r.head.model}` : (r.head ?? r.base)!.model,
-          `${r.base ? Math.round(r.base.inputTokens) : '-'} → ${r.head ? Math.round(r.head.inputTokens) : '-'}`,
-          `${r.base?.costPerCall !== undefined ? formatUsd(r.base.costPerCall) : '-'} → ${r.head?.costPerCall !== undefined ? formatUsd(r.head.costPerCall) : '-'}`,
-          `${Math.round(r.monthlyCalls).toLocaleString('en-US')}${r.callsSource === 'traffic' ? '*' : ''}`,
+          `${r.base ? Math.round(r.base.input_tokens) : '-'} → ${r.head ? Math.round(r.head.input_tokens) : '-'}`,
+          `${r.base?.cost_per_call !== undefined ? formatUsd(r.base.cost_per_call) : '-'} → ${r.head?.cost_per_call !== undefined ? formatUsd(r.head.cost_per_call) : '-'}`,
+          `${Math.round(r.monthly_calls).toLocaleString('en-US')}${r.calls_source === 'traffic' ? '*' : ''}`,
           r.head?.monthly !== undefined ? formatUsd(r.head.monthly) : '-',
           usdDelta(r.delta),
         ]),
@@ -35,11 +35,11 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
     }
     if (options.diffs !== false && p.diff) out.push(colorDiff(p.diff, c));
   }
-  if (report.cost.rows.length) out.push('', `monthly cost of the changed prompts: ${formatUsd(report.cost.base)} → ${formatUsd(report.cost.head)} (${usdDelta(report.cost.delta)}${report.cost.pct !== null ? `, ${report.cost.pct >= 0 ? '+' : ''}${report.cost.pct.toFixed(1)}%` : ''})${report.cost.rows.some((r) => r.callsSource === 'traffic') ? c.dim('  * calls from the feature\'s traffic') : ''}`);
+  if (report.cost.rows.length) out.push('', `monthly cost of the changed prompts: ${formatUsd(report.cost.base)} → ${formatUsd(report.cost.head)} (${usdDelta(report.cost.delta)}${report.cost.pct !== null ? `, ${report.cost.pct >= 0 ? '+' : ''}${report.cost.pct.toFixed(1)}%` : ''})${report.cost.rows.some((r) => r.calls_source === 'traffic') ? c.dim('  * calls from the feature\'s traffic') : ''}`);
   if (report.budgets.length) {
     out.push('', c.bold('budget impact'), textTable(
       ['budget', 'period', 'amount', 'projected base', 'projected head', 'change', 'status'],
-      report.budgets.map((b) => [b.budget, b.period, formatUsd(b.amount), formatUsd(b.projectedBase), formatUsd(b.projectedHead), usdDelta(b.delta), b.blocked ? c.red('blocks') : b.exceeds ? c.yellow('over') : 'within']),
+      report.budgets.map((b) => [b.budget, b.period, formatUsd(b.amount), formatUsd(b.projected_base), formatUsd(b.projected_head), usdDelta(b.delta), b.blocked ? c.red('blocks') : b.exceeds ? c.yellow('over') : 'within']),
       c.dim,
       2,
     ));
@@ -56,7 +56,7 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
   if (other.length) {
     out.push('', c.bold('other changes'));
     for (const e of other) {
-      out.push(`  ${e.kind} ${e.id} ${e.change}${e.baseId ? ` from ${e.baseId}` : ''}`);
+      out.push(`  ${e.kind} ${e.id} ${e.change}${e.base_id ? ` from ${e.base_id}` : ''}`);
       for (const f of e.fields.slice(0, 20)) out.push(c.dim(`    ${f.path || e.kind}: ${JSON.stringify(f.base) ?? '-'} → ${JSON.stringify(f.head) ?? '-'}`));
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import type { DiffReport } from '../../core/diff/report.js';
+import { DIFF_SCHEMA_VERSION, type DiffReport } from '../../core/diff/report.js';
 import { loadRepository } from '../../core/repository.js';
 import { resolveRoot } from '../_shared.js';
 import { commentArgs, postReport } from '../comment-shared.js';
@@ -37,6 +37,11 @@ function readReport(io: Io, file: string): DiffReport {
   } catch (error) {
     throw usageError(`promptops comment: cannot read the report ${file}: ${(error as Error).message}`);
   }
-  if (report?.kind !== 'promptops/diff' || report.schema_version !== 1) throw usageError(`promptops comment: ${file} is not a promptops diff report (write one with "promptops diff --output ${file}")`);
+  if (report?.kind !== 'promptops/diff') throw usageError(`promptops comment: ${file} is not a promptops diff report (write one with "promptops diff --output ${file}")`);
+  const version: unknown = report.schema_version;
+  if (version !== DIFF_SCHEMA_VERSION) {
+    const got = version === undefined ? 'no schema_version' : `schema_version ${JSON.stringify(version)}`;
+    throw usageError(`promptops comment: ${file} has ${got} but this promptops reads schema_version ${DIFF_SCHEMA_VERSION}; the report must be produced by the same promptops version (use one version for "promptops diff --output" and "promptops comment --from")`);
+  }
   return report;
 }

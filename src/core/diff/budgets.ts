@@ -1,6 +1,7 @@
 import type { Repository } from '../repository.js';
 import type { BudgetFile } from '../schemas/budget.js';
-import { MONTH_DAYS, type CallCost, type CostRow } from './cost.js';
+import type { BudgetImpact, CallCost, CostRow } from '../schemas/diff-report.js';
+import { MONTH_DAYS } from './cost.js';
 
 /** Spend of a budget's current period measured in the usage logs. */
 export interface BudgetActual {
@@ -11,23 +12,8 @@ export interface BudgetActual {
   end: string;
 }
 
-export interface BudgetImpact {
-  budget: string;
-  file: string;
-  period: BudgetFile['period'];
-  amount: number;
-  enforce: 'warn' | 'block';
-  /** Change of the projected spend per period caused by this change. */
-  delta: number;
-  /** Projected period spend without the change: from usage logs, or (`estimated`) from the changed prompts' base cost alone. */
-  projectedBase: number;
-  projectedHead: number;
-  estimated: boolean;
-  /** projectedHead > amount. */
-  exceeds: boolean;
-  /** `enforce: block`, the change raises spend, and the projection crosses the amount: the check fails. */
-  blocked: boolean;
-}
+/** A budget whose scope covers a changed cost row: an entry of `budgets` in the report (schemas/diff-report.schema.json). */
+export type { BudgetImpact };
 
 const AVERAGE_PERIOD_DAYS: Record<BudgetFile['period'], number> = { daily: 1, weekly: 7, monthly: 30.436875, quarterly: 91.310625, yearly: 365.2425 };
 const DAY = 86_400_000;
@@ -58,7 +44,7 @@ export function budgetImpacts(head: Repository, rows: readonly CostRow[], actual
     const projectedHead = Math.max(0, projectedBase + delta);
     const enforce = b.enforce ?? 'warn';
     out.push({
-      budget: b.name, file: entity.file, period: b.period, amount: b.amount, enforce, delta, projectedBase, projectedHead,
+      budget: b.name, file: entity.file, period: b.period, amount: b.amount, enforce, delta, projected_base: projectedBase, projected_head: projectedHead,
       estimated: !actual,
       exceeds: projectedHead > b.amount,
       blocked: enforce === 'block' && delta > 0 && projectedHead > b.amount,

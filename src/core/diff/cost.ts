@@ -2,6 +2,7 @@ import { costOf, priceAt } from '../catalog/catalog.js';
 import { estimateCall } from '../estimate.js';
 import { renderPrompt } from '../render.js';
 import type { Repository } from '../repository.js';
+import type { CallCost, CostRow } from '../schemas/diff-report.js';
 import type { PromptChange } from './prompts.js';
 
 /** Calls of the last 30 days and their mean output tokens, for one feature × prompt × environment, from usage logs. */
@@ -25,29 +26,8 @@ export const evalKey = (prompt: string, model: string) => `${prompt}\u0000${mode
 
 export const volumeKey = (feature: string, prompt: string, environment: string) => `${feature}\u0000${prompt}\u0000${environment}`;
 
-export interface CallCost {
-  model: string;
-  /** Mean input tokens per call over the prompt's tests (tiktoken). */
-  inputTokens: number;
-  outputTokens: number;
-  outputSource: 'usage' | 'eval' | 'none';
-  /** Undefined when the model has no price on the date. */
-  costPerCall?: number;
-  monthly?: number;
-}
-
-export interface CostRow {
-  prompt: string;
-  feature: string;
-  environment: string;
-  base?: CallCost;
-  head?: CallCost;
-  monthlyCalls: number;
-  callsSource: 'usage' | 'traffic' | 'none';
-  /** head.monthly − base.monthly (a side without a model costs 0). */
-  delta: number;
-  team?: string;
-}
+/** One side of a cost row, and a row: entries of `cost.rows` in the report (schemas/diff-report.schema.json). */
+export type { CallCost, CostRow };
 
 export const MONTH_DAYS = 30;
 
@@ -57,7 +37,7 @@ export function costRows(base: Repository, head: Repository, prompts: readonly P
   const environments = Object.keys(head.config.environments);
   const trafficEnv = inputs.trafficEnvironment ?? environments.at(-1);
   for (const p of prompts) {
-    const baseId = p.change === 'added' ? undefined : (p.baseId ?? p.id);
+    const baseId = p.change === 'added' ? undefined : (p.base_id ?? p.id);
     const headId = p.change === 'removed' ? undefined : p.id;
     const features = new Set<string>();
     for (const f of base.features.values()) if (baseId && f.valid && f.data.prompts.includes(baseId)) features.add(f.id);
@@ -78,7 +58,7 @@ export function costRows(base: Repository, head: Repository, prompts: readonly P
         const h = side(head, headId, headEval);
         if (!b && !h) continue;
         const team = head.features.get(feature)?.data.team ?? base.features.get(feature)?.data.team;
-        rows.push({ prompt: p.id, feature, environment, ...(b ? { base: b } : {}), ...(h ? { head: h } : {}), monthlyCalls, callsSource, delta: (h?.monthly ?? 0) - (b?.monthly ?? 0), ...(team ? { team } : {}) });
+        rows.push({ prompt: p.id, feature, environment, ...(b ? { base: b } : {}), ...(h ? { head: h } : {}), monthly_calls: monthlyCalls, calls_source: callsSource, delta: (h?.monthly ?? 0) - (b?.monthly ?? 0), ...(team ? { team } : {}) });
       }
     }
   }
@@ -105,10 +85,10 @@ function callCost(repo: Repository, prompt: string, feature: string, environment
   const costPerCall = price ? costOf(price, { input: inputTokens, output }) : undefined;
   return {
     model,
-    inputTokens,
-    outputTokens: output,
-    outputSource: outputTokens === undefined ? 'none' : outputSource,
-    ...(costPerCall !== undefined ? { costPerCall, monthly: costPerCall * monthlyCalls } : {}),
+    input_tokens: inputTokens,
+    output_tokens: output,
+    output_source: outputTokens === undefined ? 'none' : outputSource,
+    ...(costPerCall !== undefined ? { cost_per_call: costPerCall, monthly: costPerCall * monthlyCalls } : {}),
   };
 }
 

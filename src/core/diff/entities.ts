@@ -2,28 +2,13 @@ import { diffLines } from 'diff';
 import microdiff from 'microdiff';
 import { CATALOG_FILE, CONFIG_FILE } from '../defaults.js';
 import type { Entity, Repository } from '../repository.js';
+import type { ChangeType, EntityChange, EntityKind, FieldChange } from '../schemas/diff-report.js';
 
-export type EntityKind = 'prompt' | 'partial' | 'feature' | 'model' | 'provider' | 'budget' | 'experiment' | 'config';
-export type ChangeType = 'added' | 'removed' | 'changed' | 'renamed';
-
-/** One changed field, by dotted path (`environments.production.model`); undefined on the side where it is absent. */
-export interface FieldChange {
-  path: string;
-  base?: unknown;
-  head?: unknown;
-}
-
-export interface EntityChange {
-  kind: EntityKind;
-  /** Id at head (at base for removed entities). */
-  id: string;
-  change: ChangeType;
-  file: string;
-  /** Id and file at base, for renamed entities. */
-  baseId?: string;
-  baseFile?: string;
-  fields: FieldChange[];
-}
+/**
+ * Entries of `entities` in the report (schemas/diff-report.schema.json). A field change is one
+ * changed field by dotted path (`environments.production.model`), undefined on the side where it is absent.
+ */
+export type { ChangeType, EntityChange, EntityKind, FieldChange };
 
 /** Share of lines two files have in common above which a removed + added pair counts as a rename (git's default is 50%). */
 const RENAME_SIMILARITY = 0.5;
@@ -93,7 +78,7 @@ function diffPlain(kind: EntityKind, base: ReadonlyMap<string, Plain>, head: Rea
       const from = renamedTo.get(id);
       if (from) {
         const fb = base.get(from)!;
-        out.push({ kind, id, change: 'renamed', file: h.file, baseId: from, baseFile: fb.file, fields: fieldChanges(fb.data, h.data) });
+        out.push({ kind, id, change: 'renamed', file: h.file, base_id: from, base_file: fb.file, fields: fieldChanges(fb.data, h.data) });
       } else {
         out.push({ kind, id, change: 'added', file: h.file, fields: [] });
       }

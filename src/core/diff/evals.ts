@@ -1,37 +1,8 @@
+import type { EvalDiff, PromptEvals, TestChange, TestChangeKind, TestStatus } from '../schemas/diff-report.js';
 import type { TestOutcome } from '../schemas/eval-results.js';
 
-export type TestStatus = TestOutcome['status'];
-
-export type TestChangeKind = 'regression' | 'fixed' | 'added' | 'removed' | 'still-failing' | 'unchanged';
-
-export interface TestChange {
-  kind: TestChangeKind;
-  prompt: string;
-  test: string;
-  base?: TestStatus;
-  head?: TestStatus;
-  /** Location of the test at head (at base for removed tests). */
-  file: string;
-  line?: number;
-  /** Why the test does not pass at head: failing assertions or the error. */
-  reason?: string;
-}
-
-export interface PromptEvals {
-  prompt: string;
-  base?: { passed: number; total: number };
-  head?: { passed: number; total: number };
-}
-
-export interface EvalDiff {
-  /** Regressions first, then fixes, new and removed tests, still failing, unchanged. */
-  tests: TestChange[];
-  prompts: PromptEvals[];
-  base: { passed: number; total: number };
-  head: { passed: number; total: number };
-  regressions: number;
-  fixed: number;
-}
+/** The `evals` section of the report and its entries (schemas/diff-report.schema.json). */
+export type { EvalDiff, PromptEvals, TestChange, TestChangeKind, TestStatus };
 
 const ORDER: TestChangeKind[] = ['regression', 'fixed', 'added', 'removed', 'still-failing', 'unchanged'];
 

@@ -30,8 +30,8 @@ function checkVersion(head: Repository, p: PromptChange, severity: Severity | 'o
     out.push({ code: 'version-decreased', severity: 'error', ...at(entity, ['version']), message: `version went down from ${base} to ${version}`, hint: `versions only increase; use ${base + 1}` });
     return;
   }
-  if (severity === 'off' || (!p.contentChanged && p.params.length === 0)) return;
-  const what = [p.contentChanged ? (p.partials.length && !p.diff ? `partial ${p.partials.join(', ')}` : 'rendered content') : '', p.params.length ? `model parameters (${p.params.map((f) => f.path).join(', ')})` : ''].filter(Boolean).join(' and ');
+  if (severity === 'off' || (!p.content_changed && p.params.length === 0)) return;
+  const what = [p.content_changed ? (p.partials.length && !p.diff ? `partial ${p.partials.join(', ')}` : 'rendered content') : '', p.params.length ? `model parameters (${p.params.map((f) => f.path).join(', ')})` : ''].filter(Boolean).join(' and ');
   if (version === base) {
     out.push({
       code: 'version-not-bumped', severity, ...at(entity, ['version']),
@@ -78,7 +78,7 @@ function checkRemovedPrompts(head: Repository, entities: readonly EntityChange[]
   for (const e of entities) {
     if (e.kind !== 'prompt') continue;
     if (e.change === 'removed') gone.set(e.id, undefined);
-    if (e.change === 'renamed') gone.set(e.baseId!, e.id);
+    if (e.change === 'renamed') gone.set(e.base_id!, e.id);
   }
   if (gone.size === 0) return;
   for (const feature of head.features.values()) {

@@ -3,33 +3,16 @@ import { canonicalJson } from '../canonical.js';
 import { analyzePrompt, promptParts } from '../prompt-analysis.js';
 import { renderPrompt, type Rendered } from '../render.js';
 import type { Entity, Repository } from '../repository.js';
+import type { PromptChange } from '../schemas/diff-report.js';
 import type { PromptFile } from '../schemas/prompt.js';
-import type { ChangeType, EntityChange, FieldChange } from './entities.js';
+import type { EntityChange } from './entities.js';
 import { fieldChanges } from './entities.js';
 
 /** Prompt fields that change neither what is sent, nor what is published, nor what the tests check. */
 const DOCUMENTATION = new Set(['description', 'tags', 'category', 'owners', 'changelog']);
 
-export interface PromptChange {
-  id: string;
-  change: ChangeType | 'assignment';
-  file: string;
-  baseId?: string;
-  baseFile?: string;
-  version: { base?: number; head?: number };
-  status: { base?: string; head?: string };
-  /** Templates, the partials they include, or variable defaults changed: what the model is sent. */
-  contentChanged: boolean;
-  /** Changes of the prompt's own model parameters (`model:`). */
-  params: FieldChange[];
-  /** Partials included at base or head whose text changed. */
-  partials: string[];
-  /** Unified diff of the prompt rendered at base and head (with `renderedWith` variables), or of its templates when it cannot be rendered. */
-  diff?: string;
-  renderedWith?: string;
-  /** Changelog note of the head version. */
-  note?: string;
-}
+/** An entry of `prompts` in the report (schemas/diff-report.schema.json). */
+export type { PromptChange };
 
 /** What the model is sent, independent of how the file is laid out: templates, included partial texts, variable defaults. */
 export function promptContent(repo: Repository, entity: Entity<PromptFile>): string {
@@ -52,7 +35,7 @@ export function promptChanges(base: Repository, head: Repository, entities: read
     listed.add(e.id);
     // Documentation-only edits are listed with the other file changes, not as changed prompts.
     if (e.change === 'changed' && e.fields.every((f) => DOCUMENTATION.has(f.path.split('.')[0]!))) continue;
-    out.push(describe(base, head, e.change === 'added' ? undefined : (e.baseId ?? e.id), e.change === 'removed' ? undefined : e.id, e.change, environment));
+    out.push(describe(base, head, e.change === 'added' ? undefined : (e.base_id ?? e.id), e.change === 'removed' ? undefined : e.id, e.change, environment));
   }
   for (const id of [...head.prompts.keys()].sort()) {
     if (listed.has(id) || !base.prompts.has(id)) continue;
@@ -77,10 +60,10 @@ function describe(base: Repository, head: Repository, baseId: string | undefined
     id: entity.id,
     change,
     file: entity.file,
-    ...(b && h && b.id !== h.id ? { baseId: b.id, baseFile: b.file } : {}),
+    ...(b && h && b.id !== h.id ? { base_id: b.id, base_file: b.file } : {}),
     version: { base: b?.data.version, head: h?.data.version },
     status: { base: b?.data.status, head: h?.data.status },
-    contentChanged: Boolean(b && h && promptContent(base, b) !== promptContent(head, h)),
+    content_changed: Boolean(b && h && promptContent(base, b) !== promptContent(head, h)),
     params: b && h ? fieldChanges(b.data.model ?? {}, h.data.model ?? {}).map((f) => ({ ...f, path: f.path || 'model' })) : [],
     partials: [...partials].sort(),
     ...rendered,
@@ -89,7 +72,7 @@ function describe(base: Repository, head: Repository, baseId: string | undefined
 }
 
 /** Variables to show a rendering with: the first test's that renders at both sides, else none (defaults only). */
-function renderedDiff(base: Repository, head: Repository, b: Entity<PromptFile> | undefined, h: Entity<PromptFile> | undefined, environment: string): Pick<PromptChange, 'diff' | 'renderedWith'> {
+function renderedDiff(base: Repository, head: Repository, b: Entity<PromptFile> | undefined, h: Entity<PromptFile> | undefined, environment: string): Pick<PromptChange, 'diff' | 'rendered_with'> {
   const candidates: Array<[string | undefined, Record<string, unknown>]> = [
     ...(h ?? b)!.data.tests?.map((t) => [t.name, (t.vars ?? {}) as Record<string, unknown>] as [string, Record<string, unknown>]) ?? [],
     [undefined, {}],
@@ -99,7 +82,7 @@ function renderedDiff(base: Repository, head: Repository, b: Entity<PromptFile> 
     const after = h ? render(head, h.id, vars, environment) : '';
     if (before === undefined || after === undefined) continue;
     if (before === after) return {};
-    return { diff: patch(b?.file, h?.file, before, after), ...(name ? { renderedWith: name } : {}) };
+    return { diff: patch(b?.file, h?.file, before, after), ...(name ? { rendered_with: name } : {}) };
   }
   const source = (e?: Entity<PromptFile>) => (e ? promptParts(e.data).map((p) => `[${p.role}]\n${p.source}`).join('\n\n') : '');
   const before = source(b);

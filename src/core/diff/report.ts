@@ -2,57 +2,20 @@ import type { Diagnostic } from '../diagnostics.js';
 import { formatUsd } from '../money.js';
 import { locate } from '../source.js';
 import type { Repository } from '../repository.js';
+import type { CostSummary, DiffReport, Side } from '../schemas/diff-report.js';
 import type { TestOutcome } from '../schemas/eval-results.js';
 import { budgetImpacts, type BudgetActual, type BudgetImpact } from './budgets.js';
-import { costRows, type CostInputs, type CostRow } from './cost.js';
+import { costRows, type CostInputs } from './cost.js';
 import { diffEntities, type EntityChange } from './entities.js';
 import { diffEvals, type EvalDiff } from './evals.js';
 import { checkPolicies } from './policy.js';
 import { promptChanges, type PromptChange } from './prompts.js';
 
-export const DIFF_SCHEMA_VERSION = 1;
+/** Version of the JSON report (`schema_version`); `comment --from` reads only this one. Matches schemas/diff-report.schema.json. */
+export const DIFF_SCHEMA_VERSION = 2;
 
-export interface Side {
-  /** The ref as given (`origin/main`, `HEAD`), or `working tree`. */
-  ref: string;
-  commit?: string;
-  /** False when the repository did not exist at that commit (everything is added). */
-  exists: boolean;
-}
-
-export interface CostSummary {
-  rows: CostRow[];
-  /** Projected monthly cost of the changed prompts at base and head. */
-  base: number;
-  head: number;
-  delta: number;
-  /** delta / base × 100; null when base is 0. */
-  pct: number | null;
-  /** Rows whose model has no catalog price on the date (their cost is left out of the totals). */
-  unpriced: number;
-  date: string;
-}
-
-export interface DiffReport {
-  kind: 'promptops/diff';
-  schema_version: number;
-  base: Side;
-  head: Side;
-  /** Environment the evals ran in. */
-  environment: string;
-  entities: EntityChange[];
-  prompts: PromptChange[];
-  evals?: EvalDiff;
-  cost: CostSummary;
-  budgets: BudgetImpact[];
-  /** Policy and threshold findings; any error fails the check. */
-  diagnostics: Diagnostic[];
-  headline: string;
-  /** Caveats about the inputs (usage window, rejected log rows, uncommitted head). */
-  notes?: string[];
-  /** The pull request the diff was computed for (GitHub Actions), so a separate workflow can post the comment. */
-  github?: { repository?: string; pr: number; head_sha?: string };
-}
+/** The report, its sides and its cost section (schemas/diff-report.schema.json, from src/core/schemas/diff-report.ts). */
+export type { CostSummary, DiffReport, Side };
 
 export interface Thresholds {
   maxRegressions?: number;
@@ -78,10 +41,10 @@ export interface BuildOptions extends Omit<CostInputs, 'volumes'> {
 export function buildDiffReport(o: BuildOptions): DiffReport {
   const entities = diffEntities(o.base, o.head);
   const prompts = promptChanges(o.base, o.head, entities, o.assignmentChanged, o.environment);
-  const renamed = new Map(prompts.filter((p) => p.baseId).map((p) => [p.baseId!, p.id]));
+  const renamed = new Map(prompts.filter((p) => p.base_id).map((p) => [p.base_id!, p.id]));
   const evals = o.evals ? diffEvals(o.evals.base, o.evals.head, renamed) : undefined;
   const rows = costRows(o.base, o.head, prompts, o);
-  const priced = rows.filter((r) => (!r.base || r.base.costPerCall !== undefined) && (!r.head || r.head.costPerCall !== undefined));
+  const priced = rows.filter((r) => (!r.base || r.base.cost_per_call !== undefined) && (!r.head || r.head.cost_per_call !== undefined));
   const baseTotal = sum(priced.map((r) => r.base?.monthly ?? 0));
   const headTotal = sum(priced.map((r) => r.head?.monthly ?? 0));
   const cost: CostSummary = {
@@ -122,7 +85,7 @@ function thresholdFindings(head: Repository, evals: EvalDiff | undefined, cost: 
   }
   for (const b of budgets.filter((x) => x.blocked)) {
     const entity = head.budgets.get(b.budget);
-    out.push({ code: 'budget-blocked', severity: 'error', file: b.file, ...locate(entity?.source, ['amount']), message: `budget "${b.budget}" (enforce: block) would be exceeded: projected ${formatUsd(b.projectedHead)} of ${formatUsd(b.amount)} per ${periodNoun(b.period)} after this change (+${formatUsd(b.delta)})`, hint: 'reduce the cost of the change, or raise the budget in the same pull request with its owners\' approval' });
+    out.push({ code: 'budget-blocked', severity: 'error', file: b.file, ...locate(entity?.source, ['amount']), message: `budget "${b.budget}" (enforce: block) would be exceeded: projected ${formatUsd(b.projected_head)} of ${formatUsd(b.amount)} per ${periodNoun(b.period)} after this change (+${formatUsd(b.delta)})`, hint: 'reduce the cost of the change, or raise the budget in the same pull request with its owners\' approval' });
   }
   return out;
 }

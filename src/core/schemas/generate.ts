@@ -1,10 +1,11 @@
 import * as standaloneModule from 'ajv/dist/standalone/index.js';
-import { SCHEMAS, schemaDocument } from './index.js';
+import { SCHEMAS, schemaDocument, type FileKind } from './index.js';
 import { createAjv } from '../validate-schema.js';
 
 const standaloneCode = standaloneModule.default.default ?? standaloneModule.default;
 
 export const VALIDATORS_FILE = 'src/core/schemas/_validators.generated.js';
+const PRECOMPILED_KINDS: readonly string[] = ['prompt', 'feature', 'catalog', 'budget', 'experiment', 'config'] satisfies FileKind[];
 
 /** Repository-relative path → content of every generated schema artefact. */
 export function generateSchemaFiles(): Record<string, string> {
@@ -15,7 +16,10 @@ export function generateSchemaFiles(): Record<string, string> {
     const doc = schemaDocument(kind);
     files[`schemas/${SCHEMAS[kind].file}`] = `${JSON.stringify(doc, null, 2)}\n`;
     ajv.addSchema(doc);
-    refs[kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = doc.$id as string;
+    // Only the file kinds are validated while loading a repository; the schemas of what promptops
+    // writes (usage logs, eval results, diff reports) are for consumers and tests, which compile
+    // them on demand (compileValidator), so they do not weigh on every start-up.
+    if (PRECOMPILED_KINDS.includes(kind)) refs[kind] = doc.$id as string;
   }
   // ajv's ESM output still calls require() for its runtime helpers; turn those into imports.
   const code = standaloneCode(ajv, refs)
