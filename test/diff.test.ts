@@ -252,6 +252,25 @@ describe('promptops diff: evals and git', () => {
     expect(report.headline).toMatch(/^1 prompt changed · evals 3\/4 · /);
   });
 
+  it('exits 3 when the provider cannot be used (down, or its key unset), but errors only the test an offline provider cannot grade', async () => {
+    const changelog = 'changelog:\n  - version: 2\n    note: Exclaim.\n';
+    const tests = `${DEFAULT_TESTS}  - name: judged\n    vars: { name: Ada }\n    assert:\n      - { type: llm-rubric, value: Greets Ada warmly. }\n`;
+    const head = { 'prompts/greet.yaml': prompt({ version: 2, changelog, line: 'Say hello to {{name}}!', tests }) };
+
+    const offline = await diffJson(await pullRequestRepo(base(), head));
+    expect(offline.code).toBe(0);
+    expect(offline.report.evals.tests).toContainEqual(expect.objectContaining({ kind: 'added', test: 'judged', head: 'error', reason: expect.stringContaining('llm-rubric needs a grader model') }));
+
+    const down = await diff(await pullRequestRepo(base(), head), '--provider', 'live');
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('promptops diff: 1 test at head could not use their provider (local/small: cannot reach the provider');
+
+    const keyed = { 'features/_models.yaml': MODELS.replace('    type: custom\n', '    type: custom\n    api_key_env: LOCAL_API_KEY\n') };
+    const noKey = await diff(await pullRequestRepo(base(keyed), head), '--provider', 'live');
+    expect(noKey.code).toBe(3);
+    expect(noKey.stderr).toContain('environment variable LOCAL_API_KEY (API key of provider "local") is not set');
+  });
+
   it('reads the base from git objects without touching the working tree, the index or HEAD', async () => {
     const dir = await pullRequestRepo(base(), { 'prompts/greet.yaml': prompt({ line: 'Say hello to {{name}}!' }) });
     writeTree(dir, { 'prompts/greet.yaml': prompt({ line: 'Uncommitted {{name}}' }) });

@@ -90,9 +90,10 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
         if (ids.length === 0) return results;
         options.onProgress?.(`evaluating ${ids.length} prompt${ids.length === 1 ? '' : 's'} at ${side}`);
         await evaluate({ repo, environment: repo.config.environments[environment] ? environment : Object.keys(repo.config.environments).at(-1)!, prompts: ids, mode: options.mode, provider: options.provider, concurrency: options.concurrency, env, cacheDir, date, onResult: (r) => void results.push(r) });
-        // A provider that is down makes the comparison meaningless (exit 3); a test that cannot be graded offline is just an errored test.
-        const unreachable = results.filter((r) => r.error?.kind === 'unreachable').length;
-        if (unreachable > 0) throw new ProviderUnreachableError(side, unreachable);
+        // A provider that is down or unusable (no key, 401) makes the comparison meaningless (exit 3);
+        // a rubric the offline provider cannot grade is just an errored test (`grader-offline`).
+        const unusable = results.filter((r) => r.error?.kind === 'unreachable' || r.error?.kind === 'config');
+        if (unusable.length > 0) throw new ProviderUnreachableError(side, unusable.length, unusable[0]!.error!.message);
         return results;
       };
       evals = {
@@ -127,8 +128,8 @@ export class DiffUsageError extends Error {
 }
 
 export class ProviderUnreachableError extends Error {
-  constructor(side: string, readonly count: number) {
-    super(`${count} test${count === 1 ? '' : 's'} at ${side} could not reach their provider`);
+  constructor(side: string, readonly count: number, first: string) {
+    super(`${count} test${count === 1 ? '' : 's'} at ${side} could not use their provider (${first})`);
     this.name = 'ProviderUnreachableError';
   }
 }

@@ -51,7 +51,7 @@ export async function evaluateAssertion(assertion: Assertion, ctx: AssertionCont
     outcome = await evaluate(type, target, assertion, ctx);
   } catch (error) {
     // A grader or embedding provider that cannot be used at all makes the run exit 3, like the tested call.
-    const unusable = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config') ? { error_kind: error.kind } : {};
+    const unusable = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config' || error.kind === 'grader-offline') ? { error_kind: error.kind } : {};
     return { ...base, pass: false, score: 0, reason: (error as Error).message, error: true, ...unusable };
   }
   if (outcome.error) return { ...base, pass: false, score: 0, reason: outcome.reason, error: true };

@@ -32,7 +32,7 @@ export async function gradeRubric(options: { client: ModelClient; model: string;
   const response = await options.client.chat({ model: options.model, params: { temperature: 0, response_format: { type: 'json_object' } }, messages });
   options.onCall({ model: options.model, usage: response.usage, source: response.source, input: messages.map((m) => m.content), output: response.text });
   if (response.source === 'offline') {
-    throw new CallError('config', `llm-rubric needs a grader model: the offline provider cannot grade; record grades with "promptops eval --record" (grader ${options.model})`);
+    throw new CallError('grader-offline', `llm-rubric needs a grader model: the offline provider cannot grade; record grades with "promptops eval --record" (grader ${options.model})`);
   }
   return parseGrade(response.text, options.model);
 }

@@ -36,7 +36,7 @@ export function createSummary() {
       g.tokens_estimated ||= r.tokens?.estimated ?? false;
       g.grading_cost_usd += r.grading.cost_usd;
       if (r.latency_ms !== undefined && r.source !== 'offline') g.latencies.push(r.latency_ms);
-      if (r.error && ['unreachable', 'config'].includes(r.error.kind)) totals.unreachable++;
+      if (r.error && ['unreachable', 'config', 'grader-offline'].includes(r.error.kind)) totals.unreachable++;
       if (r.source) totals.sources[r.source] = (totals.sources[r.source] ?? 0) + 1;
       totals.grading.calls += r.grading.calls;
       totals.grading.input_tokens += r.grading.input_tokens;

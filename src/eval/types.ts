@@ -33,8 +33,13 @@ export interface EmbeddingResponse {
   source: 'live' | 'cache' | 'offline';
 }
 
-/** How a call failed; `unreachable` and `config` mean the provider cannot be used at all (exit 3). */
-export type CallErrorKind = 'unreachable' | 'config' | 'timeout' | 'rate-limit' | 'http' | 'replay-miss' | 'invalid-response';
+/**
+ * How a call failed. `unreachable` and `config` mean the provider cannot be used at all (exit 3);
+ * `grader-offline` means the offline provider was asked to grade (`llm-rubric`), which `eval`
+ * also cannot do (exit 3) but which `diff` reports as an errored test: offline diffs of a pull
+ * request that adds a rubric must not fail as if a provider were down.
+ */
+export type CallErrorKind = 'unreachable' | 'config' | 'grader-offline' | 'timeout' | 'rate-limit' | 'http' | 'replay-miss' | 'invalid-response';
 
 export class CallError extends Error {
   constructor(

@@ -14,7 +14,7 @@ export const AssertionOutcome = StrictObject(
     weight: Type.Number({ minimum: 0, description: 'Weight in the test score.' }),
     reason: Type.String({ description: 'Why it passed or failed, in words.' }),
     error: Opt(Type.Boolean({ description: 'The assertion could not be evaluated (grader unreachable, invalid regex, missing file); the test is `error`.' })),
-    error_kind: Opt(StringEnum(['unreachable', 'config'], 'The grader or embedding provider could not be used at all (the run exits 3).')),
+    error_kind: Opt(StringEnum(['unreachable', 'config', 'grader-offline'], 'The grader or embedding provider could not be used at all (the run exits 3); `grader-offline`: the offline provider cannot grade.')),
     description: Opt(Type.String({ description: 'The assertion\'s own description from the prompt file.' })),
   },
   'Outcome of one assertion.',
@@ -38,7 +38,7 @@ export const TestOutcome = StrictObject(
     assertions: Type.Array(AssertionOutcome, { description: 'Assertions in file order (output assertions are missing when the call failed).' }),
     error: Opt(StrictObject(
       {
-        kind: StringEnum(['unreachable', 'config', 'timeout', 'rate-limit', 'http', 'replay-miss', 'invalid-response', 'render', 'no-model', 'assertion'], 'What went wrong; `unreachable` and `config` make the run exit 3.'),
+        kind: StringEnum(['unreachable', 'config', 'grader-offline', 'timeout', 'rate-limit', 'http', 'replay-miss', 'invalid-response', 'render', 'no-model', 'assertion'], 'What went wrong; `unreachable`, `config` and `grader-offline` make `eval` exit 3 (`diff` treats `grader-offline` as an errored test).'),
         message: Type.String({ description: 'What went wrong and how to fix it.' }),
       },
       'Why the test errored.',
