@@ -1,5 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, get, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -18,6 +19,17 @@ async function published(): Promise<string> {
   const dir = repo(minimalRepo());
   await gitRepo(dir);
   return dir;
+}
+
+/** A GET that does not decompress (fetch always does): the status, headers and body bytes as sent. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
 }
 
 const storeOf = (dir: string) => createFileStore({ dir: join(dir, '.promptops/store') });
@@ -166,7 +178,22 @@ describe('promptops serve', () => {
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
     const envelope = verifyEnvelope(new Uint8Array(await first.arrayBuffer()), { publicKey: KEYS.publicKey, environment: 'production' });
-    expect(etag).toBe(`"${envelope.revision}"`);
+    // fetch asks for gzip: the gzipped representation has a weak ETag; the plain one a strong one.
+    expect(first.headers.get('content-encoding')).toBe('gzip');
+    expect(etag).toBe(`W/"${envelope.revision}"`);
+    const plain = await fetch(`${base}/v1/environments/production/bundle`, { headers: { ...auth, 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('etag')).toBe(`"${envelope.revision}"`);
+    const plainBytes = new Uint8Array(await plain.arrayBuffer());
+    expect(Number(plain.headers.get('content-length'))).toBe(plainBytes.byteLength);
+    expect(verifyEnvelope(plainBytes, { publicKey: KEYS.publicKey, environment: 'production' }).revision).toBe(envelope.revision);
+    const zipped = await rawGet(`${base}/v1/environments/production/bundle`, { ...auth, 'accept-encoding': 'gzip;q=1, identity;q=0.5' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.body.byteLength).toBeLessThan(plainBytes.byteLength * 0.6);
+    expect(new Uint8Array(gunzipSync(zipped.body))).toEqual(plainBytes);
+    expect((await rawGet(`${base}/v1/environments/production/bundle`, { ...auth, 'accept-encoding': 'gzip;q=0' })).headers['content-encoding']).toBeUndefined();
+    // Either form of the ETag matches.
+    expect((await fetch(`${base}/v1/environments/production/bundle`, { headers: { ...auth, 'if-none-match': `"${envelope.revision}"` } })).status).toBe(304);
     expect((await fetch(`${base}/v1/environments/production/bundle`, { headers: { ...auth, 'if-none-match': etag } })).status).toBe(304);
     const immutable = await fetch(`${base}/v1/bundles/${envelope.revision}`, { headers: auth });
     expect(immutable.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');

@@ -120,6 +120,7 @@ describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store o
     const first = await fetch(`${base}/v1/environments/staging/bundle`);
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
+    const revision = first.headers.get('x-promptops-revision')!;
     const body = await first.text();
     expect(((await (await fetch(`${base}/healthz`)).json()) as { status: string }).status).toBe('ok');
 
@@ -135,10 +136,10 @@ describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store o
     expect(during.status).toBe(200);
     expect(await during.text()).toBe(body);
     expect((await fetch(`${base}/v1/environments/staging/bundle`, { headers: { 'if-none-match': etag } })).status).toBe(304);
-    expect((await fetch(`${base}/v1/bundles/${etag.slice(1, -1)}`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/bundles/${revision}`)).status).toBe(200);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'degraded', store_reachable: false, serving: { staging: etag.slice(1, -1) } });
+    expect(await health.json()).toMatchObject({ status: 'degraded', store_reachable: false, serving: { staging: revision } });
     expect((await fetch(`${base}/v1/environments/production/bundle`)).status).toBe(503);
 
     // Back up: the publish goes through and a client long-polling the old ETag gets the new bundle.
