@@ -76,12 +76,19 @@ export function createPgStore(options: PgStoreOptions): Store {
     } catch (error) {
       throw unavailable(what, error);
     }
+    // pg emits 'error' on a checked-out client whose connection drops between two queries, and the
+    // pool listens only while a client is idle: without this listener that event would crash the
+    // process (serve!). The drop still surfaces, as the next query's failure.
+    const dropped = () => undefined;
+    client.on('error', dropped);
     try {
       const result = await run(client);
+      client.off('error', dropped);
       client.release();
       return result;
     } catch (error) {
       const lost = isConnectionError(error);
+      client.off('error', dropped);
       client.release(lost ? (error as Error) : undefined);
       throw lost ? unavailable(what, error) : error;
     }
