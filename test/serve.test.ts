@@ -10,7 +10,7 @@ import type { Store } from '../src/publish/store.js';
 import { commitChanges } from './helpers/git.js';
 import { usePostgres } from './helpers/postgres.js';
 import { EXAMPLE_ROOT, gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
-import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { proxiedUrl } from './helpers/tcp-proxy.js';
 
 const postgres = usePostgres();
 const KEYS = generateSigningKeys();
@@ -105,12 +105,7 @@ describe('promptops serve (bundle memory)', () => {
 
 describe.skipIf(!!postgres.skipReason)(`promptops serve over PostgreSQL, store outage${postgres.skipReason ? ` (skipped: ${postgres.skipReason})` : ''}`, () => {
   it('fails the publish with exit 3 while the previous release is still served, then recovers by itself', { timeout: 60_000 }, async () => {
-    const direct = new URL(await postgres.database());
-    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
-    onTestFinished(() => proxy.close());
-    const url = new URL(direct);
-    url.port = String(proxy.port);
-    const storeUrl = url.href;
+    const { url: storeUrl, proxy } = await proxiedUrl(await postgres.database());
 
     const dir = await configRepo();
     expect((await run(['publish', '--env', 'staging', '--store', storeUrl], { cwd: dir, env })).code).toBe(0);

@@ -11,7 +11,7 @@ import { openStore } from '../src/publish/open-store.js';
 import { createPgStore } from '../src/publish/pg-store.js';
 import { ConflictError, StoreUnavailableError, type Release, type Store } from '../src/publish/store.js';
 import { usePostgres } from './helpers/postgres.js';
-import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { proxiedUrl } from './helpers/tcp-proxy.js';
 import { EXAMPLE_ROOT, tempDir } from './helpers/repo.js';
 
 const postgres = usePostgres();
@@ -247,12 +247,8 @@ describe.skipIf(!!postgres.skipReason)('postgres store, connections cut while in
   // pg emits 'error' on a checked-out client whose connection drops between two queries; unhandled,
   // it crashed the process (vitest reports it as an unhandled error, failing the run).
   it('fails the calls caught in the cut with StoreUnavailableError, never with an uncaught error, and recovers', { timeout: 60_000 }, async () => {
-    const direct = new URL(await postgres.database());
-    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
-    onTestFinished(() => proxy.close());
-    const url = new URL(direct);
-    url.port = String(proxy.port);
-    const store = createPgStore({ url: url.href, connectionTimeoutMillis: 1_000 });
+    const { url, proxy } = await proxiedUrl(await postgres.database());
+    const store = createPgStore({ url, connectionTimeoutMillis: 1_000 });
     onTestFinished(() => store.close());
     const released = await publish(store, 'steady');
     const failures: unknown[] = [];

@@ -1,3 +1,4 @@
+import { onTestFinished } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -47,4 +48,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   await listen();
   return { port, down, up: listen, close: down };
+}
+
+/** A proxy in front of the server of a connection URL, closed after the test; `url` goes through it. */
+export async function proxiedUrl(target: string): Promise<{ url: string; proxy: TcpProxy }> {
+  const direct = new URL(target);
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+  onTestFinished(() => proxy.close());
+  direct.port = String(proxy.port);
+  return { url: direct.href, proxy };
 }
