@@ -106,7 +106,6 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     return stored?.bytes;
   };
 
-  const pending = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       storeUp = false;
@@ -164,12 +163,10 @@ export function createBundleServer(options: ServeOptions): BundleServer {
 
   function nextRelease(environment: string, release: Release, seconds: number, res: ServerResponse): Promise<Release> {
     return new Promise((resolve) => {
-      pending.add(res);
       const done = (next: Release) => {
         clearTimeout(timer);
         changes.off(environment, done);
         controller.signal.removeEventListener('abort', stop);
-        pending.delete(res);
         resolve(next);
       };
       const stop = () => done(release);
