@@ -419,7 +419,7 @@ messages:
     content: |
       {{#if (and (eq n 3) (ne name "x") (gt n 1) (gte n 3) (lt n 4) (lte n 3) (or false true) (not false))}}cmp ok{{/if}}
       {{#unless note}}no note{{else}}{{trim note}}{{/unless}} {{default note "fallback"}}
-      {{#each tags}}{{@index}}={{upper this}}{{#if @last}}.{{else}}, {{/if}}{{/each}} {{join tags "+"}} {{length tags}}
+      {{#each tags}}{{@index}}={{upper this}}{{#if @last}}.{{else}}, {{/if}}{{/each}} {{join tags "+"}} {{length tags}} {{#each tags}}{{../n}}{{/each}}
       {{#with user}}{{plan}}/{{seats}} {{@root.name}}{{/with}} {{lookup user "plan"}} {{json user}}
   - role: user
     name: tester
@@ -437,7 +437,7 @@ messages:
       expect(c.render('helpers', vars).messages).toEqual([expected.messages[0], { ...expected.messages[1], name: 'tester' }]);
     }
     const [system, user] = c.render('helpers', { name: 'Ada Lovelace' }).messages;
-    expect(system!.content).toBe('cmp ok\nno note fallback\n0=A, 1=B. a+b 2\npro/4 Ada Lovelace pro {"plan":"pro","seats":4}\n');
+    expect(system!.content).toBe('cmp ok\nno note fallback\n0=A, 1=B. a+b 2 33\npro/4 Ada Lovelace pro {"plan":"pro","seats":4}\n');
     expect(user!.content).toBe('4 ADA LOVELACE Ada… ada lovelace');
 
     // Strict templates: a nested value that is missing is an error, never an empty string.
