@@ -162,6 +162,11 @@ describe('promptops comment', () => {
     const other = await from({ kind: 'promptops/eval-results', schema_version: 2 });
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('is not a promptops diff report (write one with "promptops diff --output');
+    // A report edited into another shape (it may come from a run of the pull request's code).
+    const edited = await from({ ...report, headline: 42, cost: { ...report.cost, injected: '<img src=x>' } });
+    expect(edited.code).toBe(2);
+    expect(edited.stderr).toMatch(/does not follow schemas\/diff-report\.schema\.json: .*\/headline must be string/);
+    expect(edited.stderr).toContain('/cost must NOT have additional properties');
     expect(gh.requests).toEqual([]);
 
     const posted = await from(report);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { DIFF_SCHEMA_VERSION, type DiffReport } from '../../core/diff/report.js';
 import { loadRepository } from '../../core/repository.js';
+import { compileValidator } from '../../core/schemas/compile-validator.js';
 import { resolveRoot } from '../_shared.js';
 import { commentArgs, postReport } from '../comment-shared.js';
 import { diffArgs, diffFromArgs } from '../diff-shared.js';
@@ -42,6 +43,13 @@ function readReport(io: Io, file: string): DiffReport {
   if (version !== DIFF_SCHEMA_VERSION) {
     const got = version === undefined ? 'no schema_version' : `schema_version ${JSON.stringify(version)}`;
     throw usageError(`promptops comment: ${file} has ${got} but this promptops reads schema_version ${DIFF_SCHEMA_VERSION}; the report must be produced by the same promptops version (use one version for "promptops diff --output" and "promptops comment --from")`);
+  }
+  // In the fork-safe setup the report comes from a run of the pull request's code: everything the
+  // comment shows must at least have the shape promptops writes.
+  const validate = compileValidator('diff-report');
+  if (!validate(report)) {
+    const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}`);
+    throw usageError(`promptops comment: ${file} does not follow schemas/diff-report.schema.json: ${problems.join('; ')}`);
   }
   return report;
 }
