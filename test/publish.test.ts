@@ -82,6 +82,11 @@ describe('promptops publish, releases, rollback', () => {
     expect(releases.map((r: { seq: number; action: string; revision: string }) => [r.seq, r.action, r.revision])).toEqual([[3, 'rollback', r1.revision], [2, 'publish', r2.revision], [1, 'publish', r1.revision]]);
     const text = await run(['releases', '--env', 'production'], { cwd: dir });
     expect(text.stdout).toContain(`rollback from ${r2.revision.slice(0, 12)}`);
+
+    // Every environment, in the order the config declares them (not alphabetical: staging before production).
+    expect((await run(['publish', '--env', 'staging,development'], { cwd: dir, env: env() })).code).toBe(0);
+    const all = await run(['releases', '--limit', '1'], { cwd: dir });
+    expect(all.stdout.split('\n').filter((line) => /^\w/.test(line))).toEqual(['development', 'staging', 'production']);
   });
 
   it('refuses a run from an older commit unless forced, and uncommitted content', async () => {

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { positiveInt } from '../_shared.js';
 import { colors, type Io } from '../io.js';
-import {repoStore, short, storeArgs, withStore } from '../publish-shared.js';
+import { repoStore, short, storeArgs, withStore } from '../publish-shared.js';
 import { textTable } from '../table.js';
 
 export default defineCommand({
@@ -15,9 +15,9 @@ export default defineCommand({
     const io = data as Io;
     const c = colors(io);
     const limit = positiveInt('releases', '--limit', args.limit) ?? 20;
-    const { store } = await repoStore(io, 'releases', args);
+    const { repo, store } = await repoStore(io, 'releases', args);
     await withStore('releases', store, async () => {
-      const environments = args.env ? [args.env] : await store.environments();
+      const environments = args.env ? [args.env] : inConfigOrder(await store.environments(), Object.keys(repo.config.environments));
       const out: Record<string, unknown> = {};
       for (const environment of environments) {
         const history = await store.history(environment, { limit });
@@ -37,3 +37,9 @@ export default defineCommand({
     });
   },
 });
+
+/** Released environments in the order the config declares them (development → production); unknown ones after, by name. */
+function inConfigOrder(released: string[], declared: string[]): string[] {
+  const rank = (environment: string) => (declared.includes(environment) ? declared.indexOf(environment) : declared.length);
+  return [...released].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
