@@ -6,6 +6,7 @@ import { createBundleServer } from '../src/publish/serve.js';
 import { createFileStore } from '../src/publish/file-store.js';
 import { createPgStore } from '../src/publish/pg-store.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
+import { createClient } from '../src/runtime/index.js';
 import type { Store } from '../src/publish/store.js';
 import { commitChanges } from './helpers/git.js';
 import { usePostgres } from './helpers/postgres.js';
@@ -75,6 +76,46 @@ describe('promptops serve (process)', () => {
     expect(stderr).toContain('SIGTERM: shutting down');
     expect(stderr).toContain('stopped');
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('runtime client against promptops serve', () => {
+  it('becomes ready over gzip, follows a publish within a long-poll, and keeps serving through a rollback', { timeout: 30_000 }, async () => {
+    const dir = await configRepo();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
+    const file = createFileStore({ dir: join(dir, '.promptops/store') });
+    onTestFinished(() => file.close());
+    const encodings: (string | undefined)[] = [];
+    const base = await listen(file);
+    const client = createClient({
+      source: base, environment: 'production', publicKey: KEYS.publicKey, pollIntervalMs: 60_000, longPollSeconds: 20,
+      // The global fetch, recording what the server sent on the wire.
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (response.status === 200) encodings.push(response.headers.get('content-encoding') ?? undefined);
+        return response;
+      },
+    });
+    onTestFinished(() => client.close());
+    await client.ready();
+    const first = client.status().revision;
+    expect(client.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Say hello to Ada.');
+    expect(encodings).toEqual(['gzip']);
+
+    await nextVersion(dir, 2);
+    const changed = new Promise<{ revision: string }>((resolve) => client.on('change', resolve));
+    const started = performance.now();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
+    const moved = await changed;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(moved.revision).toBe((await file.current('production'))!.revision);
+    expect(client.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Say hello (v2) to Ada.');
+
+    const back = new Promise<{ revision: string }>((resolve) => client.on('change', resolve));
+    expect((await run(['rollback', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
+    expect((await back).revision).toBe(first);
+    expect(client.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Say hello to Ada.');
+    expect(encodings).toEqual(['gzip', 'gzip', 'gzip']);
   });
 });
 
