@@ -126,10 +126,14 @@ function enumTest(allowed: readonly unknown[]): (v: unknown) => boolean {
 }
 
 /**
- * A string of n UTF-16 units has between n/2 and n code points, so most strings are within the
- * bounds without counting them.
+ * The length of `s` in code points when it is outside [min, max], else undefined. A string of n
+ * UTF-16 units has between n/2 and n code points, so most strings pass without being counted.
  */
-const lengthSurelyWithin = (s: string, min: number | undefined, max: number | undefined) => (max === undefined || s.length <= max) && (min === undefined || s.length >>> 1 >= min);
+function lengthOutside(s: string, min: number | undefined, max: number | undefined): number | undefined {
+  if ((max === undefined || s.length <= max) && (min === undefined || s.length >>> 1 >= min)) return undefined;
+  const length = codePoints(s);
+  return (min !== undefined && length < min) || (max !== undefined && length > max) ? length : undefined;
+}
 
 /** Runs checks in order; one check needs no loop. */
 const all = (checks: Check[]): Check =>
@@ -158,8 +162,8 @@ function variableCheck(spec: VariableSpec): Check {
   if (minLength !== undefined || maxLength !== undefined) {
     checks.push((v) => {
       if (typeof v !== 'string' && !Array.isArray(v)) return undefined;
-      if (typeof v === 'string' && lengthSurelyWithin(v, minLength, maxLength)) return undefined;
-      const length = typeof v === 'string' ? codePoints(v) : v.length;
+      const length = typeof v === 'string' ? lengthOutside(v, minLength, maxLength) : v.length;
+      if (length === undefined) return undefined;
       const unit = typeof v === 'string' ? 'characters' : 'items';
       if (minLength !== undefined && length < minLength) return problem(`must have at least ${minLength} ${unit}, got ${length}`);
       if (maxLength !== undefined && length > maxLength) return problem(`must have at most ${maxLength} ${unit}, got ${length}`);
@@ -214,9 +218,9 @@ function schemaCheck(schema: Schema): Check {
   if (minLength !== undefined || maxLength !== undefined || pattern) {
     checks.push((v) => {
       if (typeof v !== 'string') return undefined;
-      const length = lengthSurelyWithin(v, minLength, maxLength) ? -1 : codePoints(v);
-      if (minLength !== undefined && length !== -1 && length < minLength) return problem(`must NOT have fewer than ${minLength} characters`);
-      if (maxLength !== undefined && length !== -1 && length > maxLength) return problem(`must NOT have more than ${maxLength} characters`);
+      const length = lengthOutside(v, minLength, maxLength);
+      if (length !== undefined && minLength !== undefined && length < minLength) return problem(`must NOT have fewer than ${minLength} characters`);
+      if (length !== undefined && maxLength !== undefined && length > maxLength) return problem(`must NOT have more than ${maxLength} characters`);
       if (pattern && !pattern.test(v)) return problem(`must match pattern "${schema.pattern}"`);
       return undefined;
     });

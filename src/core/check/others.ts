@@ -1,6 +1,6 @@
 import { CONFIG_FILE } from '../defaults.js';
 import { didYouMean } from '../diagnostics.js';
-import { passwordOf } from '../store-url.js';
+import { passwordOf, redactUrlsIn } from '../store-url.js';
 import type { Entity } from '../repository.js';
 import type { BudgetFile } from '../schemas/budget.js';
 import type { ExperimentFile } from '../schemas/experiment.js';
@@ -99,6 +99,6 @@ export function checkConfig(ctx: CheckContext): void {
     });
   }
   if (!/^(file|postgres|postgresql):/i.test(url)) {
-    report(ctx, source, ['store', 'url'], { code: 'unsupported-store', message: `store.url "${url.replace(/:[^/@]*@/, ':***@')}" names no supported store`, hint: 'use file://relative/path, file:///absolute/path or postgres://user@host/database' });
+    report(ctx, source, ['store', 'url'], { code: 'unsupported-store', message: `store.url "${redactUrlsIn(url)}" names no supported store`, hint: 'use file://relative/path, file:///absolute/path or postgres://user@host/database' });
   }
 }
