@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty';
 import { EXIT, ExitError } from './errors.js';
 import { processIo, type Io } from './io.js';
@@ -54,7 +55,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     return second === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(await renderUsage(root));
+    io.out(await usage(io, root));
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
@@ -68,7 +69,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   }
   const cmd = { ...(await entry.load()), meta: { name, description: entry.description } };
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(await renderUsage(cmd, root));
+    io.out(await usage(io, cmd, root));
     return EXIT.ok;
   }
   try {
@@ -79,6 +80,12 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   } catch (error) {
     return handleError(error, io, name);
   }
+}
+
+/** citty colours its usage text whatever the terminal; DESIGN §3: no ANSI when stdout is not a TTY or NO_COLOR is set. */
+async function usage(io: Io, cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
+  const text = await renderUsage(cmd, parent);
+  return io.color ? text : stripVTControlCharacters(text);
 }
 
 function handleError(error: unknown, io: Io, command: string): number {
