@@ -31,8 +31,15 @@ export function outputFormat(args: { json?: boolean; format?: string }): OutputF
   return args.json ? 'json' : ((args.format as OutputFormat | undefined) ?? 'human');
 }
 
-/** Prints diagnostics in the chosen format; JSON output goes to stdout, human output to stderr. */
-export function printDiagnostics(io: Io, root: string, diagnostics: Diagnostic[], format: OutputFormat, extra: Record<string, unknown> = {}): void {
+/** Reads a repository file's text for a code frame; undefined when it has none. */
+export type FileReader = (file: string) => string | undefined;
+
+/**
+ * Prints diagnostics in the chosen format; JSON output goes to stdout, human output to stderr.
+ * `source` is the repository root to read code frames from, or the reader of the texts that were
+ * checked (a git ref's files are not in the working tree).
+ */
+export function printDiagnostics(io: Io, source: string | FileReader, diagnostics: Diagnostic[], format: OutputFormat, extra: Record<string, unknown> = {}): void {
   if (format === 'json') {
     io.out(JSON.stringify({ version: 1, ...diagnosticsJson(diagnostics), ...extra }, null, 2));
     return;
@@ -42,7 +49,8 @@ export function printDiagnostics(io: Io, root: string, diagnostics: Diagnostic[]
     return;
   }
   const c = colors(io);
-  if (diagnostics.length > 0) io.err(`${formatHuman(diagnostics, (file) => readQuietly(root, file), c)}\n`);
+  const read = typeof source === 'string' ? (file: string) => readQuietly(source, file) : source;
+  if (diagnostics.length > 0) io.err(`${formatHuman(diagnostics, read, c)}\n`);
 }
 
 export function summary(io: Io, diagnostics: Diagnostic[]): string {

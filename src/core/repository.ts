@@ -35,6 +35,11 @@ export interface Repository {
   features: Map<string, Entity<FeatureFile>>;
   budgets: Map<string, Entity<BudgetFile>>;
   experiments: Map<string, Entity<ExperimentFile>>;
+  /**
+   * The text of a file as it was loaded (config, catalog, partials, entity files): code frames are
+   * drawn from what was checked, never by re-reading a path that may hold other content (another ref).
+   */
+  text: (file: string) => string | undefined;
 }
 
 export interface LoadOptions {
@@ -82,6 +87,9 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
   }
 
   const parsed = parseFiles(root, catalogJob ? [catalogJob, ...jobs] : jobs, maxBytes);
+  const texts = new Map<string, string>();
+  for (const p of [configFile, ...parsed]) if (p?.text !== undefined) texts.set(p.file, p.text);
+  for (const p of partials.values()) texts.set(p.file, p.text);
   const catalogFile = catalogJob ? parsed.shift() : undefined;
   if (catalogFile) diagnostics.push(...catalogFile.diagnostics);
   const repo: Repository = {
@@ -95,6 +103,7 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
     features: new Map(),
     budgets: new Map(),
     experiments: new Map(),
+    text: (file) => texts.get(file),
   };
   const maps = { prompt: repo.prompts, feature: repo.features, budget: repo.budgets, experiment: repo.experiments } as Record<FileKind, Map<string, Entity<unknown>>>;
 

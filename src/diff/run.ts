@@ -45,6 +45,8 @@ export interface DiffRun {
   report: DiffReport;
   /** Usage-log caveats worth showing (no logs, rejected rows). */
   notes: string[];
+  /** The head's text of a repository file, for code frames (`--head <ref>` is not the working tree). */
+  headText: (file: string) => string | undefined;
 }
 
 /** Loads base and head without touching the working tree, runs evals and usage queries, and builds the report. */
@@ -113,7 +115,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       thresholds: options.thresholds,
     });
     if (notes.length) report.notes = notes;
-    return { report, notes };
+    return { report, notes, headText: headRepo.text };
   } finally {
     for (const s of snapshots) s.dispose();
   }

@@ -27,16 +27,16 @@ export default defineCommand({
     const github = args.format === 'github' || (args.format === undefined && io.env.GITHUB_ACTIONS === 'true');
 
     const { repo, diagnostics } = validateRepository({ root });
-    if (github) printDiagnostics(io, root, diagnostics, 'github');
-    printDiagnostics(io, root, diagnostics, 'human');
+    if (github) printDiagnostics(io, repo.text, diagnostics, 'github');
+    printDiagnostics(io, repo.text, diagnostics, 'human');
     io.err(`validate: ${summary(io, diagnostics)}`);
     const invalid = diagnostics.some((d) => d.severity === 'error');
 
     const { report, notes } = await diffFromArgs(io, 'ci', args, (m) => io.err(c.dim(m)));
     // Invalid files are reported by validate; the diff of what did load still goes in the comment.
     report.diagnostics.unshift(...diagnostics.filter((d) => d.severity === 'error' && !report.diagnostics.some((p) => p.file === d.file && p.line === d.line)));
-    if (github) printDiagnostics(io, root, report.diagnostics.filter((d) => !diagnostics.includes(d)), 'github');
-    printDiagnostics(io, root, report.diagnostics.filter((d) => !diagnostics.includes(d)), 'human');
+    if (github) printDiagnostics(io, repo.text, report.diagnostics.filter((d) => !diagnostics.includes(d)), 'github');
+    printDiagnostics(io, repo.text, report.diagnostics.filter((d) => !diagnostics.includes(d)), 'human');
     io.out(renderText(report, c));
     for (const note of notes) io.err(c.dim(note));
     if (args.output) writeFile(io, args.output, `${JSON.stringify(report, null, 2)}\n`);

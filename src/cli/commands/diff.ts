@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { renderMarkdown } from '../../diff/markdown.js';
 import { renderText } from '../../diff/text.js';
-import { printDiagnostics, resolveRoot } from '../_shared.js';
+import { printDiagnostics } from '../_shared.js';
 import { diffArgs, diffFromArgs, reportFailed, writeFile } from '../diff-shared.js';
 import { EXIT, ExitError } from '../errors.js';
 import { colors, type Io } from '../io.js';
@@ -19,15 +19,14 @@ export default defineCommand({
     const format = args.json ? 'json' : ((args.format as string | undefined) ?? 'text');
     const quiet = format === 'json' || format === 'markdown';
     const c = colors(io);
-    const { report, notes } = await diffFromArgs(io, 'diff', args, quiet ? undefined : (m) => io.err(c.dim(m)));
+    const { report, notes, headText } = await diffFromArgs(io, 'diff', args, quiet ? undefined : (m) => io.err(c.dim(m)));
     if (args.output) writeFile(io, args.output, `${JSON.stringify(report, null, 2)}\n`);
     if (args.summary) writeFile(io, args.summary, renderMarkdown(report, { notes }));
     if (format === 'json') io.out(JSON.stringify(report, null, 2));
     else if (format === 'markdown') io.out(renderMarkdown(report, { notes }));
     else {
-      const root = resolveRoot(io, args.root);
-      if (format === 'github') printDiagnostics(io, root, report.diagnostics, 'github');
-      printDiagnostics(io, root, report.diagnostics, 'human');
+      if (format === 'github') printDiagnostics(io, headText, report.diagnostics, 'github');
+      printDiagnostics(io, headText, report.diagnostics, 'human');
       io.out(renderText(report, c));
       for (const note of notes) io.err(c.dim(note));
     }
