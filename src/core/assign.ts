@@ -41,6 +41,27 @@ export function bucketRanges(count: number, coverage = 1, weights?: readonly num
   });
 }
 
+/**
+ * The scale experiment weights are written in: 1 (shares) or 100 (percentages), or undefined when they
+ * sum to neither (within 1e-9). `validate` rejects the last case (`weights-sum`).
+ */
+export function weightScale(weights: readonly number[]): 1 | 100 | undefined {
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  if (Math.abs(total - 1) <= 1e-9) return 1;
+  if (Math.abs(total - 100) <= 1e-9) return 100;
+  return undefined;
+}
+
+/**
+ * Weights as shares summing to 1, as `bucketRanges` (and GrowthBook) need them: percentages are
+ * divided by 100, shares are kept byte for byte (so existing bundles keep their revision). Weights
+ * that sum to neither are divided by their total.
+ */
+export function normalizeWeights(weights: readonly number[]): number[] {
+  const scale = weightScale(weights) ?? weights.reduce((sum, w) => sum + w, 0);
+  return scale === 1 || !(scale > 0) ? [...weights] : weights.map((w) => w / scale);
+}
+
 export interface Assignment {
   seed: string;
   /** Share of units enrolled, 0 to 1. */
@@ -55,6 +76,10 @@ export interface Assignment {
 export function assignVariant({ seed, coverage = 1, weights, unit }: Assignment): number {
   if (unit === '') return -1;
   const n = hashV2(seed, unit);
-  const ranges = bucketRanges(weights.length, coverage, weights);
+  return chooseVariation(n, bucketRanges(weights.length, coverage, weights));
+}
+
+/** GrowthBook's chooseVariation: the index of the range holding `n` (start inclusive, end exclusive), or -1. */
+export function chooseVariation(n: number, ranges: readonly (readonly [number, number])[]): number {
   return ranges.findIndex(([start, end]) => n >= start && n < end);
 }

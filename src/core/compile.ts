@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { normalizeWeights } from './assign.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { Diagnostic, Result } from './diagnostics.js';
 import { didYouMean, hasErrors } from './diagnostics.js';
@@ -177,6 +178,8 @@ export function compileBundle({ repo, environment }: CompileOptions): Result<Com
   for (const experiment of repo.experiments.values()) {
     const { data } = experiment;
     if (!experiment.valid || data.status !== 'running' || !bundle.features[data.feature]) continue;
+    // Percentages become shares: GrowthBook's bucket ranges (and so `assign`) need weights summing to 1.
+    const weights = normalizeWeights(data.variants.map((v) => v.weight));
     bundle.experiments[experiment.id] = {
       feature: data.feature,
       type: data.type,
@@ -184,7 +187,7 @@ export function compileBundle({ repo, environment }: CompileOptions): Result<Com
       hash_version: 2,
       seed: data.seed ?? data.name,
       coverage: data.coverage ?? 1,
-      variants: data.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.prompt ? { prompt: v.prompt } : {}), ...(v.model ? { model: v.model } : {}), ...(v.params ? { params: v.params } : {}) })),
+      variants: data.variants.map((v, i) => ({ name: v.name, weight: weights[i]!, ...(v.prompt ? { prompt: v.prompt } : {}), ...(v.model ? { model: v.model } : {}), ...(v.params ? { params: v.params } : {}) })),
       metrics: (data.metrics ?? []).map((m) => ({ name: m.name, kind: m.kind, goal: m.goal ?? 'higher' })),
     };
     for (const v of data.variants) {

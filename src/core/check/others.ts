@@ -1,3 +1,4 @@
+import { weightScale } from '../assign.js';
 import { CONFIG_FILE } from '../defaults.js';
 import { didYouMean } from '../diagnostics.js';
 import { passwordOf, redactUrlsIn } from '../store-url.js';
@@ -16,8 +17,9 @@ export function checkExperiment(ctx: CheckContext, experiment: Entity<Experiment
   else if (data.status === 'running' && feature.valid && feature.data.status !== 'active') {
     report(ctx, experiment, ['status'], { code: 'experiment-inactive-feature', severity: 'warning', message: `experiment is running on feature "${data.feature}", which is ${feature.data.status}` });
   }
-  const total = data.variants.reduce((sum, v) => sum + v.weight, 0);
-  if (Math.abs(total - 1) > 1e-9 && Math.abs(total - 100) > 1e-9) {
+  const weights = data.variants.map((v) => v.weight);
+  if (weightScale(weights) === undefined) {
+    const total = weights.reduce((sum, w) => sum + w, 0);
     report(ctx, experiment, ['variants'], { code: 'weights-sum', message: `variant weights sum to ${+total.toFixed(6)}, not 1 (or 100)`, hint: 'adjust the weights so they add up to 1 (or to 100 as percentages)' });
   }
   const names = new Set<string>();
