@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { globSync } from 'tinyglobby';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parse } from 'yaml';
-import { EXAMPLE_ROOT, exampleCopy, exampleTree, FEATURE_YAML, gitRepo, minimalRepo, PROMPT_YAML, repo, run, tempDir } from './helpers/repo.js';
+import { createFileStore } from '../src/publish/file-store.js';
+import { CONFIG_YAML, EXAMPLE_ROOT, exampleCopy, exampleTree, FEATURE_YAML, gitRepo, minimalRepo, PROMPT_YAML, repo, run, tempDir } from './helpers/repo.js';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -104,6 +105,47 @@ describe('compile: determinism', () => {
       expect(first[env]!.manifest).toMatchObject({ source_commit: head, created_at: new Date(committedAt).toISOString() });
       expect(first[env]!.manifest.source_dirty).toBeUndefined();
       expect(second[env]!.manifest).toEqual(first[env]!.manifest);
+    }
+  });
+});
+
+describe('compile and publish: one manifest', () => {
+  const publishedManifests = async (dir: string, flags: string[] = []) => {
+    const result = await run(['publish', '--env', 'all', ...flags], { cwd: dir, env: { USER: 'tester' } });
+    expect(result.code, result.stderr).toBe(0);
+    const store = createFileStore({ dir: join(dir, '.promptops/store') });
+    onTestFinished(() => store.close());
+    const manifests: Record<string, Compiled['manifest']> = {};
+    for (const env of Object.keys(parse(CONFIG_YAML).environments)) {
+      const bytes = (await store.getBundle((await store.current(env))!.revision))!.bytes;
+      manifests[env] = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { manifest: Compiled['manifest'] }).manifest;
+    }
+    return manifests;
+  };
+
+  it('compile --out writes the manifest publish signs, for the same revision', async () => {
+    const dir = repo(minimalRepo());
+    await gitRepo(dir);
+    const head = (await simpleGit({ baseDir: dir }).revparse(['HEAD'])).trim();
+    const compiled = await compile(dir);
+    const published = await publishedManifests(dir);
+    expect(Object.keys(published)).toEqual(['development', 'staging', 'production']);
+    for (const [env, manifest] of Object.entries(published)) {
+      expect(manifest, env).toEqual(compiled[env]!.manifest);
+      expect(manifest.source_commit).toBe(head);
+    }
+
+    // Uncommitted content: the same fields, except created_at, which is the time of each run.
+    writeFileSync(join(dir, 'prompts/greet.yaml'), PROMPT_YAML.replace('Say hello', 'Say hi'));
+    const before = Date.now();
+    const dirtyCompiled = await compile(dir);
+    const dirtyPublished = await publishedManifests(dir, ['--allow-dirty']);
+    for (const [env, manifest] of Object.entries(dirtyPublished)) {
+      const { created_at: compiledAt, ...compiledRest } = dirtyCompiled[env]!.manifest;
+      const { created_at: publishedAt, ...publishedRest } = manifest;
+      expect(publishedRest, env).toEqual(compiledRest);
+      expect(publishedRest).toMatchObject({ source_commit: head, source_dirty: true });
+      for (const at of [compiledAt, publishedAt]) expect(Date.parse(at)).toBeGreaterThanOrEqual(before - 1000);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createBundleServer } from '../src/publish/serve.js';
@@ -7,6 +8,7 @@ import { createFileStore } from '../src/publish/file-store.js';
 import { createPgStore } from '../src/publish/pg-store.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
 import { createClient } from '../src/runtime/index.js';
+import { verifyEnvelope, type Envelope } from '../src/runtime/envelope.js';
 import type { Store } from '../src/publish/store.js';
 import { commitChanges } from './helpers/git.js';
 import { usePostgres } from './helpers/postgres.js';
@@ -116,6 +118,36 @@ describe('runtime client against promptops serve', () => {
     expect((await back).revision).toBe(first);
     expect(client.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Say hello to Ada.');
     expect(encodings).toEqual(['gzip', 'gzip', 'gzip']);
+  });
+});
+
+describe('promptops serve, a re-signed release', () => {
+  it('serves the envelope that replaced one signed by another key, without a restart', async () => {
+    const dir = await configRepo();
+    const wrong = generateSigningKeys();
+    expect((await run(['publish', '--env', 'production'], { cwd: dir, env: { ...env, PROMPTOPS_SIGNING_KEY: wrong.privateKey } })).code).toBe(0);
+    const file = createFileStore({ dir: join(dir, '.promptops/store') });
+    onTestFinished(() => file.close());
+    const base = await listen(file);
+    const signer = async (path: string) => {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).toBe(200);
+      return (JSON.parse(await response.text()) as Envelope).signature.key_id;
+    };
+    const revision = (await file.current('production'))!.revision;
+    expect(await signer('/v1/environments/production/bundle')).toBe(wrong.keyId);
+
+    writeFileSync(join(dir, 'promptops.pub'), KEYS.publicKey);
+    const fixed = await run(['publish', '--env', 'production'], { cwd: dir, env });
+    expect(fixed.stdout).toContain(`re-signed ${revision.slice(0, 12)} with key ${KEYS.keyId}`);
+    const started = performance.now();
+    while ((await signer('/v1/environments/production/bundle')) !== KEYS.keyId) {
+      expect(performance.now() - started, 'serve still sends the old envelope').toBeLessThan(5_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await signer(`/v1/bundles/${revision}`)).toBe(KEYS.keyId);
+    const served = await fetch(`${base}/v1/environments/production/bundle`, { headers: { 'accept-encoding': 'identity' } });
+    expect(verifyEnvelope(new Uint8Array(await served.arrayBuffer()), { publicKey: KEYS.publicKey, environment: 'production' }).revision).toBe(revision);
   });
 });
 

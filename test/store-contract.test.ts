@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Socket } from 'node:net';
@@ -9,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { createFileStore } from '../src/publish/file-store.js';
 import { openStore } from '../src/publish/open-store.js';
 import { createPgStore } from '../src/publish/pg-store.js';
+import { generateSigningKeys, signBundle } from '../src/publish/sign.js';
 import { ConflictError, StoreUnavailableError, type Release, type Store } from '../src/publish/store.js';
+import { verifyEnvelope } from '../src/runtime/envelope.js';
 import { usePostgres } from './helpers/postgres.js';
 import { proxiedUrl } from './helpers/tcp-proxy.js';
 import { EXAMPLE_ROOT, tempDir } from './helpers/repo.js';
@@ -117,6 +120,37 @@ function contract(name: string, options: { makeUrl: () => Promise<string>; killR
       await open().putBundle({ revision: 'aaa111', environment: 'staging', bytes: Buffer.from('third') });
       const bundle = await store.getBundle('aaa111');
       expect([bundle?.environment, Buffer.from(bundle!.bytes).toString()]).toEqual([ENV, 'first']);
+    });
+
+    it('replaces the envelope of a stored revision only by compare-and-set on its bytes (a re-sign with the configured key)', async () => {
+      const { store, open } = await fresh();
+      const [wrong, right] = [generateSigningKeys(), generateSigningKeys()];
+      const canonical = JSON.stringify({ environment: ENV, schema_version: 1 });
+      const compiled = { canonical, revision: createHash('sha256').update(canonical).digest('hex') };
+      const envelope = (keys: typeof wrong) => Buffer.from(signBundle(compiled, { schema_version: 1, revision: compiled.revision, environment: ENV }, createPrivateKey(keys.privateKey)));
+      const [signedWrong, signedRight] = [envelope(wrong), envelope(right)];
+      await store.putBundle({ revision: compiled.revision, environment: ENV, bytes: signedWrong });
+      const released = await store.release({ environment: ENV, revision: compiled.revision, expectedSeq: 0, actor: 't', action: 'publish' });
+
+      expect(await store.replaceBundle({ revision: compiled.revision, environment: ENV, bytes: signedRight }, signedWrong)).toBe(true);
+      for (const reader of [store, open()]) {
+        const bundle = (await reader.getBundle(compiled.revision))!;
+        expect(bundle.environment).toBe(ENV);
+        expect(Buffer.from(bundle.bytes).equals(signedRight)).toBe(true);
+        expect(verifyEnvelope(bundle.bytes, { publicKey: right.publicKey, environment: ENV }).revision).toBe(compiled.revision);
+      }
+      // A replacer that read the old bytes lost: nothing changes.
+      expect(await open().replaceBundle({ revision: compiled.revision, environment: ENV, bytes: signedWrong }, signedWrong)).toBe(false);
+      // Storing the revision again stays a no-op, whatever the bytes.
+      await store.putBundle({ revision: compiled.revision, environment: ENV, bytes: signedWrong });
+      expect(Buffer.from((await store.getBundle(compiled.revision))!.bytes).equals(signedRight)).toBe(true);
+      // Nothing to replace: a revision not stored, or stored for another environment.
+      expect(await store.replaceBundle({ revision: 'rev9', environment: ENV, bytes: signedRight }, signedWrong)).toBe(false);
+      expect(await store.getBundle('rev9')).toBeUndefined();
+      expect(await store.replaceBundle({ revision: compiled.revision, environment: 'staging', bytes: signedWrong }, signedRight)).toBe(false);
+      expect(Buffer.from((await store.getBundle(compiled.revision))!.bytes).equals(signedRight)).toBe(true);
+      // The release pointer did not move; the current release now serves the new envelope.
+      expect(await store.current(ENV)).toEqual(released);
     });
 
     it('moves the release pointer by compare-and-set', async () => {

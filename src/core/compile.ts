@@ -82,7 +82,33 @@ export interface Manifest {
   revision: string;
   environment: string;
   source_commit?: string;
+  /** The content had uncommitted changes (or was not in git): `source_commit` is only its base. */
+  source_dirty?: boolean;
   created_at?: string;
+}
+
+/** Where a bundle's content came from (what src/git/source.ts reports). */
+export interface ManifestSource {
+  commit?: string;
+  /** Committer date of `commit` (ISO 8601). */
+  committed_at?: string;
+  dirty: boolean;
+}
+
+/**
+ * The manifest of a compiled bundle, for `compile --out` and `publish` alike: the same revision from
+ * the same checkout gets the same manifest. A clean checkout is dated by its commit, so rebuilding a
+ * commit reproduces it; uncommitted content is dated `now`.
+ */
+export function buildManifest(compiled: Pick<CompiledBundle, 'bundle' | 'revision'>, source: ManifestSource, now: Date = new Date()): Manifest {
+  return {
+    schema_version: compiled.bundle.schema_version,
+    revision: compiled.revision,
+    environment: compiled.bundle.environment,
+    ...(source.commit ? { source_commit: source.commit } : {}),
+    ...(source.dirty ? { source_dirty: true } : {}),
+    created_at: (!source.dirty && source.committed_at ? new Date(source.committed_at) : now).toISOString(),
+  };
 }
 
 export interface CompiledBundle {

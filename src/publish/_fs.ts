@@ -100,7 +100,7 @@ export async function listIfExists(dir: string): Promise<string[]> {
 }
 
 /** A temp file this old belongs to a writer that was killed (a write takes milliseconds); any host may remove it. */
-const ABANDONED_MS = 10 * 60_000;
+export const ABANDONED_MS = 10 * 60_000;
 
 /** Removes temp files left behind by killed writers; they are never read, only clutter. */
 export async function sweepTemps(dir: string): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Release } from './store.js';
 
 export interface WaitOptions {
-  sinceRevision: string | undefined;
+  /** A revision: wait until another one is released. A release: wait until the pointer moves at all (a re-sign moves it to the same revision). */
+  since: string | Pick<Release, 'revision' | 'seq'> | undefined;
   timeoutMs: number;
   signal?: AbortSignal;
   read: () => Promise<Release | undefined>;
@@ -18,7 +19,8 @@ export interface WaitOptions {
  * timeout answers with a fresh read.
  */
 export function waitForChange(options: WaitOptions): Promise<Release | undefined> {
-  const { sinceRevision, signal, read } = options;
+  const { since, signal, read } = options;
+  const moved = (release: Release | undefined) => (typeof since === 'object' ? release?.seq !== since.seq || release.revision !== since.revision : release?.revision !== since);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     let done = false;
@@ -45,7 +47,7 @@ export function waitForChange(options: WaitOptions): Promise<Release | undefined
         do {
           again = false;
           const release = await read();
-          if (release?.revision !== sinceRevision) return finish(() => resolve(release));
+          if (moved(release)) return finish(() => resolve(release));
         } while (again && !done);
       } catch (error) {
         fail(error);

@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { codeOf, createExclusive, ensureDir, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
+import { ABANDONED_MS, codeOf, createExclusive, ensureDir, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
 import { waitForChange } from './_wait.js';
 import { ConflictError, StoreUnavailableError, type Release, type ReleaseRequest, type Store, type StoredBundle } from './store.js';
 
@@ -17,7 +17,8 @@ const POLL_MS = 250;
 
 /**
  * The `file://` store. Layout under `dir`:
- * - `bundles/<environment>/<revision>.json`: the bundle bytes, created once (never replaced);
+ * - `bundles/<environment>/<revision>.json`: the bundle bytes, created once and replaced only by a
+ *   re-sign (`replaceBundle`, under `<revision>.json.lock`);
  * - `environments/<environment>/history/<seq>.json`: one release per file. Creating record N+1 by
  *   link(2) is the compare-and-set, and the history is the source of truth;
  * - `environments/<environment>/current.json`: a copy of the latest record, so reading the current
@@ -111,6 +112,27 @@ export function createFileStore(options: FileStoreOptions): Store {
       await createExclusive(join(dir, `${bundle.revision}.json`), bundle.bytes);
     }),
 
+    replaceBundle: (bundle, expected) => guard('replace the bundle', async () => {
+      if (await bundleEnvironment(bundle.revision) !== bundle.environment) return false;
+      const path = join(bundlesDir, bundle.environment, `${bundle.revision}.json`);
+      // The lock makes read-compare-rename one step for every replacer; one left by a killed replacer is taken over.
+      const lock = `${path}.lock`;
+      if (!(await createExclusive(lock, String(process.pid)))) {
+        const info = await stat(lock).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs < ABANDONED_MS) return false;
+        await unlink(lock).catch(() => undefined);
+        if (!(await createExclusive(lock, String(process.pid)))) return false;
+      }
+      try {
+        const current = await readIfExists(path);
+        if (!current || !current.equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) return false;
+        await replaceAtomic(path, bundle.bytes);
+        return true;
+      } finally {
+        await unlink(lock).catch(() => undefined);
+      }
+    }),
+
     getBundle: (revision) => guard('read the bundle', async () => {
       const environment = await bundleEnvironment(revision);
       // Bundles are never deleted, so the file found is still there.
@@ -164,8 +186,8 @@ export function createFileStore(options: FileStoreOptions): Store {
       return names.filter((_, i) => released[i]);
     }),
 
-    waitForRelease: (environment, sinceRevision, timeoutMs, signal) => waitForChange({
-      sinceRevision, timeoutMs,
+    waitForRelease: (environment, since, timeoutMs, signal) => waitForChange({
+      since, timeoutMs,
       signal: signal ? AbortSignal.any([signal, closing.signal]) : closing.signal,
       read: () => guard('read the current release', () => readCurrent(environment)),
       // fs.watch misses events on some filesystems (network mounts, some containers): polling backs it up.

@@ -174,6 +174,12 @@ export function createPgStore(options: PgStoreOptions): Store {
       await client.query('INSERT INTO promptops.bundles (revision, environment, bytes) VALUES ($1, $2, $3) ON CONFLICT (revision) DO NOTHING', [bundle.revision, bundle.environment, bytes]);
     }),
 
+    replaceBundle: (bundle, expected) => query('replace the bundle', async (client) => {
+      const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const { rowCount } = await client.query('UPDATE promptops.bundles SET bytes = $3 WHERE revision = $1 AND environment = $2 AND bytes = $4', [bundle.revision, bundle.environment, toBuffer(bundle.bytes), toBuffer(expected)]);
+      return rowCount === 1;
+    }),
+
     getBundle: (revision) => query('read the bundle', async (client) => {
       const { rows } = await client.query<{ environment: string; bytes: Buffer }>('SELECT environment, bytes FROM promptops.bundles WHERE revision = $1', [revision]);
       return rows[0] && { revision, environment: rows[0].environment, bytes: rows[0].bytes };
@@ -209,8 +215,8 @@ export function createPgStore(options: PgStoreOptions): Store {
       return rows.map((row) => row.environment);
     }),
 
-    waitForRelease: (environment, sinceRevision, timeoutMs, signal) => waitForChange({
-      sinceRevision, timeoutMs,
+    waitForRelease: (environment, since, timeoutMs, signal) => waitForChange({
+      since, timeoutMs,
       signal: signal ? AbortSignal.any([signal, closing.signal]) : closing.signal,
       read: () => current(environment),
       watch: async (wake, fail) => {

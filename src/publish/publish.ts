@@ -1,11 +1,12 @@
 import { simpleGit } from 'simple-git';
-import { compileBundle, type Manifest } from '../core/compile.js';
+import { buildManifest, compileBundle } from '../core/compile.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { Repository } from '../core/repository.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import { signBundle } from './sign.js';
 import type { SigningKey } from './keys.js';
-import { ConflictError, type Release, type Store } from './store.js';
+import { keyId, verifyEnvelope, type Envelope } from '../runtime/envelope.js';
+import { ConflictError, type Release, type Store, type StoredBundle } from './store.js';
 
 export interface PublishOptions {
   repo: Repository;
@@ -30,6 +31,10 @@ export interface PublishResult {
   revision: string;
   /** `released`: the pointer moved; `unchanged`: this revision is already the release; `dry-run`: nothing written. */
   outcome: 'released' | 'unchanged' | 'dry-run';
+  /** Key id of the signature (the configured public key's). */
+  key_id: string;
+  /** The revision was stored signed by another key (this key id): its envelope was replaced (or, in a dry run, would be). */
+  resigned?: string;
   release?: Release;
   previous?: Release;
   bytes: number;
@@ -53,35 +58,73 @@ export class PublishRefusedError extends Error {
 export async function publish(options: PublishOptions): Promise<PublishResult> {
   const { repo, environment, store } = options;
   const compiled = compileBundle({ repo, environment });
-  if (!compiled.value) return { environment, revision: '', outcome: 'dry-run', bytes: 0, source: { dirty: true }, diagnostics: compiled.diagnostics };
+  if (!compiled.value) return { environment, revision: '', key_id: '', outcome: 'dry-run', bytes: 0, source: { dirty: true }, diagnostics: compiled.diagnostics };
   const source = await sourceInfo(repo.root);
   // A dry run answers "would this publish succeed?", so it applies every refusal the real run would.
   if (source.dirty && !options.allowDirty) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
   await options.approve?.(source);
-  const manifest: Manifest = {
-    schema_version: compiled.value.bundle.schema_version,
-    revision: compiled.value.revision,
-    environment,
-    ...(source.commit && !source.dirty ? { source_commit: source.commit } : {}),
-    created_at: source.committed_at ?? new Date().toISOString(),
-  };
-  const bytes = signBundle(compiled.value, manifest, options.key.privateKey);
-  const base = { environment, revision: compiled.value.revision, bytes: Buffer.byteLength(bytes), source, diagnostics: compiled.diagnostics };
-  if (!options.dryRun) await store.putBundle({ revision: compiled.value.revision, environment, bytes: Buffer.from(bytes) });
+  const revision = compiled.value.revision;
+  const bytes = Buffer.from(signBundle(compiled.value, buildManifest(compiled.value, source), options.key.privateKey));
+  const base = { environment, revision, key_id: keyId(options.key.publicKeyPem), bytes: bytes.byteLength, source, diagnostics: compiled.diagnostics };
+  const resigned = await storeBundle(store, { revision, environment, bytes }, options.key, options.dryRun);
   for (let attempt = 1; ; attempt++) {
     const current = await store.current(environment);
-    if (current?.revision === compiled.value.revision) return { ...base, outcome: 'unchanged', release: current, previous: current };
-    if (current && !options.force) await refuseOlder(repo.root, current, source);
-    if (options.dryRun) return { ...base, outcome: 'dry-run', previous: current };
+    const extra = resigned ? { resigned } : {};
+    if (current?.revision === revision) {
+      // A re-signed current release moves once more, so the history records it and watchers (serve) re-read it.
+      if (!resigned || attempt > 1) return { ...base, ...extra, outcome: 'unchanged', release: current, previous: current };
+    } else if (current && !options.force) await refuseOlder(repo.root, current, source);
+    if (options.dryRun) return { ...base, ...extra, outcome: 'dry-run', previous: current };
     try {
       const release = await store.release({
-        environment, revision: compiled.value.revision, expectedSeq: current?.seq ?? 0,
+        environment, revision, expectedSeq: current?.seq ?? 0,
         ...(source.dirty ? {} : { commit: source.commit, committed_at: source.committed_at }), actor: options.actor, action: 'publish',
       });
-      return { ...base, outcome: 'released', release, previous: current };
+      return { ...base, ...extra, outcome: 'released', release, previous: current };
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= (options.attempts ?? 5)) throw error;
     }
+  }
+}
+
+/**
+ * Stores the signed bundle. A revision already stored is kept when its envelope verifies with this
+ * key (the same revision and signature: a no-op); one signed with another key — which runtimes
+ * trusting the configured key refuse — is replaced, so a wrong-key release is recoverable without
+ * touching the store by hand. Returns the key id of the replaced envelope's signature.
+ */
+async function storeBundle(store: Store, bundle: StoredBundle, key: SigningKey, dryRun: boolean | undefined): Promise<string | undefined> {
+  const stored = await store.getBundle(bundle.revision);
+  if (!stored) {
+    if (!dryRun) await store.putBundle(bundle);
+    return undefined;
+  }
+  if (verifies(stored.bytes, key.publicKeyPem)) return undefined;
+  const signer = signerOf(stored.bytes);
+  if (dryRun) return signer;
+  if (await store.replaceBundle(bundle, stored.bytes)) return signer;
+  // Another publisher replaced it first: fine if it used this key too.
+  const now = await store.getBundle(bundle.revision);
+  if (now && verifies(now.bytes, key.publicKeyPem)) return signer;
+  throw new PublishRefusedError(`the stored envelope of ${bundle.revision.slice(0, 12)} changed while it was being re-signed, and not with this key: run publish again`);
+}
+
+const verifies = (bytes: Uint8Array, publicKey: string): boolean => {
+  try {
+    verifyEnvelope(bytes, { publicKey });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The key id an envelope names, for the message; `unreadable` when the stored bytes are not an envelope. */
+function signerOf(bytes: Uint8Array): string {
+  try {
+    const id = (JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<Envelope>).signature?.key_id;
+    return typeof id === 'string' ? id : 'unreadable';
+  } catch {
+    return 'unreadable';
   }
 }
 

@@ -63,8 +63,9 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   };
 
   /** Loads the bytes of an environment's new release before it is announced, so they outlive a store outage. */
-  async function keep(environment: string, release: Release): Promise<void> {
-    const bytes = await bundleBytes(release.revision);
+  async function keep(environment: string, release: Release, resigned = false): Promise<void> {
+    // A re-signed revision has new bytes under the same name: read them from the store, past every cache.
+    const bytes = resigned ? (await store.getBundle(release.revision))?.bytes : await bundleBytes(release.revision);
     if (!bytes) return;
     const before = released.get(environment);
     released.set(environment, { revision: release.revision, bytes });
@@ -77,12 +78,14 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     let backoff = 250;
     while (!controller.signal.aborted) {
       try {
-        const next = await store.waitForRelease(environment, release?.revision, 25_000, controller.signal);
-        if (next && next.revision !== release?.revision) {
-          await keep(environment, next);
+        const next = await store.waitForRelease(environment, release, 25_000, controller.signal);
+        if (next && (next.revision !== release?.revision || next.seq !== release.seq)) {
+          const resigned = next.revision === release?.revision;
+          await keep(environment, next, resigned);
           release = next;
           current.set(environment, Promise.resolve(next));
-          changes.emit(environment, next);
+          // Long-polls wait for another revision; a re-sign keeps the ETag (the revision), so it does not answer them.
+          if (!resigned) changes.emit(environment, next);
         }
         storeUp = true;
         backoff = 250;

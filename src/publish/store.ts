@@ -64,6 +64,13 @@ export interface Store {
   /** Stores a bundle; a revision already stored is left as is (immutable), so publishing twice is a no-op. */
   putBundle(bundle: StoredBundle): Promise<void>;
   getBundle(revision: string): Promise<StoredBundle | undefined>;
+  /**
+   * Replaces the envelope of a stored revision, if the store still holds exactly `expected` for it
+   * (compare-and-set); returns whether it did. The only change a stored revision ever sees: `publish`
+   * re-signing a revision stored with a key the configured public key does not verify. The payload,
+   * hence the revision, is the same; `putBundle` never replaces anything.
+   */
+  replaceBundle(bundle: StoredBundle, expected: Uint8Array): Promise<boolean>;
   /** The current release of an environment. */
   current(environment: string): Promise<Release | undefined>;
   /** Moves the pointer atomically if `expectedSeq` is still the current sequence; throws ConflictError otherwise. The bundle must be stored. */
@@ -73,10 +80,11 @@ export interface Store {
   /** Environments with a release. */
   environments(): Promise<string[]>;
   /**
-   * Resolves when the release of `environment` differs from `sinceRevision`, or after `timeoutMs`
-   * (then with the unchanged release). PostgreSQL pushes through LISTEN/NOTIFY; the file store
-   * watches its pointer file. `signal` aborts the wait.
+   * Resolves when the release of `environment` differs from `since` (a revision; or a release, then
+   * any move counts, a re-sign of the same revision included), or after `timeoutMs` (then with the
+   * unchanged release). PostgreSQL pushes through LISTEN/NOTIFY; the file store watches its pointer
+   * file. `signal` aborts the wait.
    */
-  waitForRelease(environment: string, sinceRevision: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Release | undefined>;
+  waitForRelease(environment: string, since: string | Pick<Release, 'revision' | 'seq'> | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Release | undefined>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
-import { BUNDLE_SCHEMA_VERSION, compileBundle, type Manifest } from '../../core/compile.js';
+import { buildManifest, compileBundle } from '../../core/compile.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { sourceInfo } from '../../git/source.js';
 import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
@@ -38,15 +38,7 @@ export default defineCommand({
     for (const environment of environments) {
       const compiled = compileBundle({ repo, environment }).value!;
       all.push(...compiled.diagnostics);
-      const manifest: Manifest & { source_dirty?: boolean } = {
-        schema_version: BUNDLE_SCHEMA_VERSION,
-        revision: compiled.revision,
-        environment,
-        ...(source.commit ? { source_commit: source.commit } : {}),
-        ...(source.dirty ? { source_dirty: true } : {}),
-        // A clean checkout gets the commit's date, so recompiling the same commit writes the same manifest.
-        created_at: !source.dirty && source.committed_at ? new Date(source.committed_at).toISOString() : new Date().toISOString(),
-      };
+      const manifest = buildManifest(compiled, source);
       if (args.out) {
         const dir = resolve(io.cwd, args.out);
         mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
 import { ApprovalError, checkApproval } from '../../github/approval.js';
 import type { SourceInfo } from '../../git/source.js';
-import { resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
+import { DEFAULT_KEY_ENV, DEFAULT_PUBLIC_KEY, resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
 import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
 import { ConflictError, StoreUnavailableError } from '../../publish/store.js';
 import { printDiagnostics, resolveRoot } from '../_shared.js';
@@ -45,7 +45,7 @@ export default defineCommand({
       if (error instanceof SigningKeyError) throw new ExitError(EXIT.usage, `promptops publish: ${error.message}`);
       throw error;
     }
-    if (key.source === 'dev' && !args.json) io.err(c.yellow(`signing with the local development key ${key.origin} (file stores only); shared stores need ${repo.config.signing?.private_key_env ?? 'PROMPTOPS_SIGNING_KEY'}`));
+    if (key.source === 'dev' && !args.json) io.err(c.yellow(`signing with the local development key ${key.origin}: no public key is configured (signing.public_key, ${DEFAULT_PUBLIC_KEY}); file stores only, shared stores need ${repo.config.signing?.private_key_env ?? DEFAULT_KEY_ENV}`));
     if (args['allow-dirty'] && !local) throw usageError('promptops publish: --allow-dirty is for local file stores; shared stores get releases of commits only');
     const store = await openStoreFor('publish', url, root);
     const results: PublishResult[] = [];
@@ -83,7 +83,9 @@ function approver(io: Io, environment: string): (source: SourceInfo) => Promise<
 
 function describe(r: PublishResult, c: ReturnType<typeof colors>): string {
   const commit = r.source.commit ? ` from ${r.source.commit.slice(0, 7)}` : '';
-  if (r.outcome === 'unchanged') return `${c.dim('=')} ${r.environment}: ${short(r.revision)} is already the release (#${r.release!.seq}); nothing to do`;
-  if (r.outcome === 'dry-run') return `${c.cyan('~')} ${r.environment}: would release ${short(r.revision)}${commit} (${r.bytes.toLocaleString('en-US')} bytes)${r.previous ? `, replacing #${r.previous.seq} ${short(r.previous.revision)}` : ' as the first release'}`;
-  return `${c.green('✔')} ${r.environment}: released ${short(r.revision)}${commit} as #${r.release!.seq}${r.previous ? ` (was ${short(r.previous.revision)})` : ''}`;
+  const was = r.resigned ? `the stored envelope was signed with key ${r.resigned}` : '';
+  if (r.outcome === 'unchanged') return `${c.dim('=')} ${r.environment}: ${short(r.revision)} is already the release (#${r.release!.seq})${r.resigned ? `; re-signed it (${was})` : '; nothing to do'}`;
+  if (r.outcome === 'dry-run') return `${c.cyan('~')} ${r.environment}: would ${r.previous?.revision === r.revision ? 're-sign' : 'release'} ${short(r.revision)}${commit} (${r.bytes.toLocaleString('en-US')} bytes)${r.resigned ? ` (${was})` : ''}${r.previous ? `, replacing #${r.previous.seq} ${short(r.previous.revision)}` : ' as the first release'}`;
+  if (r.resigned && r.previous?.revision === r.revision) return `${c.green('✔')} ${r.environment}: re-signed ${short(r.revision)} with key ${r.key_id} (${was}); released as #${r.release!.seq}`;
+  return `${c.green('✔')} ${r.environment}: released ${short(r.revision)}${commit} as #${r.release!.seq}${r.previous ? ` (was ${short(r.previous.revision)})` : ''}${r.resigned ? `; re-signed its stored envelope with key ${r.key_id} (${was})` : ''}`;
 }
