@@ -14,7 +14,7 @@ const growthbook = new GrowthBookClient({});
 
 /** GrowthBook's variant index for a unit (-1: not in the experiment), hash version 2. */
 function growthbookVariant(seed: string, weights: number[], coverage: number, unit: string): number {
-  const result = growthbook.runInlineExperiment({ key: seed, seed, hashVersion: 2, hashAttribute: 'id', variations: weights.map((_, i) => i), weights, coverage }, { attributes: { id: unit } });
+  const result = growthbook.runInlineExperiment({ key: seed, seed, hashVersion: 2, hashAttribute: 'id', variations: weights.map((_, i) => i) as [number, number, ...number[]], weights, coverage }, { attributes: { id: unit } });
   return result.inExperiment ? result.variationId : -1;
 }
 

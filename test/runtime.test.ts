@@ -197,6 +197,7 @@ describe('runtime client: network', () => {
             revision: compiled.revision,
             feature: expected.value.feature,
             model: expected.value.model,
+            provider: expected.value.model === undefined ? undefined : loaded.catalog.models[expected.value.model]!.provider,
             params: expected.value.params,
             messages: expected.value.messages,
           });

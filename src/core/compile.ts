@@ -62,6 +62,8 @@ export interface BundleExperiment {
   seed: string;
   coverage: number;
   variants: { name: string; weight: number; prompt?: string; model?: string; params?: ModelParams }[];
+  /** The prompt a variant's `prompt` stands in for: the control's prompt, else the feature's first. Only when a variant has a prompt. */
+  replaced_prompt?: string;
   metrics: { name: string; kind: string; goal: string }[];
 }
 
@@ -204,6 +206,14 @@ export function compileBundle({ repo, environment }: CompileOptions): Result<Com
   for (const experiment of repo.experiments.values()) {
     const { data } = experiment;
     if (!experiment.valid || data.status !== 'running' || !bundle.features[data.feature]) continue;
+    // A unit in a variant whose prompt is not in the bundle could not be served: ship no experiment rather than a broken one.
+    const missing = data.variants.filter((v) => v.prompt && !bundle.prompts[v.prompt]);
+    if (missing.length) {
+      const list = missing.map((v) => `variant "${v.name}" uses prompt "${v.prompt}"${repo.prompts.get(v.prompt!)?.data.status ? ` (status ${repo.prompts.get(v.prompt!)!.data.status})` : ''}`).join(', ');
+      diagnostics.push({ code: 'unpublished-experiment', severity: 'warning', file: experiment.file, message: `running experiment "${experiment.id}" is left out of the ${environment} bundle: ${list}, which ${environment} does not publish; every unit gets the feature's prompt and model`, hint: `${environment} publishes: ${envConfig.publish.join(', ')}; approve the prompt, or pause the experiment` });
+      continue;
+    }
+    const replaced = data.variants.some((v) => v.prompt) ? (data.variants[0]!.prompt ?? repo.features.get(data.feature)!.data.prompts[0]) : undefined;
     // Percentages become shares: GrowthBook's bucket ranges (and so `assign`) need weights summing to 1.
     const weights = normalizeWeights(data.variants.map((v) => v.weight));
     bundle.experiments[experiment.id] = {
@@ -214,14 +224,10 @@ export function compileBundle({ repo, environment }: CompileOptions): Result<Com
       seed: data.seed ?? data.name,
       coverage: data.coverage ?? 1,
       variants: data.variants.map((v, i) => ({ name: v.name, weight: weights[i]!, ...(v.prompt ? { prompt: v.prompt } : {}), ...(v.model ? { model: v.model } : {}), ...(v.params ? { params: v.params } : {}) })),
+      ...(replaced !== undefined ? { replaced_prompt: replaced } : {}),
       metrics: (data.metrics ?? []).map((m) => ({ name: m.name, kind: m.kind, goal: m.goal ?? 'higher' })),
     };
-    for (const v of data.variants) {
-      if (v.model) useModel(v.model);
-      if (v.prompt && !bundle.prompts[v.prompt]) {
-        diagnostics.push({ code: 'unpublished-prompt', severity: 'info', file: experiment.file, message: `experiment "${experiment.id}" variant "${v.name}" uses prompt "${v.prompt}", which ${environment} does not publish` });
-      }
-    }
+    for (const v of data.variants) if (v.model) useModel(v.model);
   }
 
   const canonical = canonicalJson(bundle);

@@ -20,16 +20,33 @@ export interface RenderResult {
   revision: string;
   /** Feature whose assignment gave `model` and `params`; undefined when no feature in the bundle uses the prompt. */
   feature?: string;
-  /** `provider/model` assigned by the feature. */
+  /** `provider/model` assigned by the feature, or by the unit's experiment variant. */
   model?: string;
-  /** The prompt's model parameters overridden by the feature's. Frozen: copy before changing. */
+  /** Provider of `model` (its catalog entry's provider, the part before the slash). */
+  provider?: string;
+  /** The prompt's model parameters overridden by the feature's, then the variant's. Frozen: copy before changing. */
   params: Readonly<ModelParams>;
   messages: RenderedMessage[];
+  /** The running experiment applied for the unit; absent when no unit was given or it is not enrolled. */
+  experiment?: string;
+  /** The unit's variant in `experiment`. */
+  variant?: string;
 }
+
+/** A unit: the value of an experiment's hash attribute (e.g. the user id), or attributes holding it. */
+export type Unit = string | Readonly<Record<string, unknown>>;
 
 export interface RenderOptions {
   /** Feature whose model assignment applies (default: the first feature in the bundle using the prompt). */
   feature?: string;
+  /** Applies the feature's running experiment for this unit: the variant's prompt, model and params. */
+  unit?: Unit;
+}
+
+/** A model to call: `provider/model` as the bundle names it, and its provider. */
+export interface ModelChoice {
+  model: string;
+  provider: string;
 }
 
 /** The variant a unit is assigned in an experiment. */
@@ -47,7 +64,17 @@ export interface Assignment {
 interface Target {
   feature?: string;
   model?: string;
+  provider?: string;
   params: Readonly<ModelParams>;
+}
+
+/** What a unit's variant renders: the prompt (the variant's own, or the one asked for) and its model. */
+interface Arm {
+  prompt: CompiledPrompt;
+  promptId: string;
+  target: Target;
+  experiment: string;
+  variant: string;
 }
 
 interface CompiledPrompt {
@@ -57,6 +84,8 @@ interface CompiledPrompt {
   defaultTarget: Target;
   /** By feature name, built on first use. */
   targets: Map<string, Target>;
+  /** By experiment id and variant index, built on first use. */
+  arms: Map<string, Arm>;
 }
 
 /** Thrown for a prompt or feature the active bundle does not hold. */
@@ -73,12 +102,19 @@ export class UnknownEntryError extends Error {
  */
 export class ActiveBundle {
   private readonly compiled = new Map<string, CompiledPrompt>();
+  /** Running experiments by feature, in bundle (id) order. */
+  private readonly experimentsOf = new Map<string, [string, BundleExperiment][]>();
 
   constructor(
     readonly bundle: Bundle,
     readonly revision: string,
     readonly manifest: Manifest,
   ) {
+    for (const entry of Object.entries(bundle.experiments)) {
+      const list = this.experimentsOf.get(entry[1].feature);
+      if (list) list.push(entry);
+      else this.experimentsOf.set(entry[1].feature, [entry]);
+    }
     for (const [id, prompt] of Object.entries(bundle.prompts)) {
       const parts = prompt.kind === 'text' ? 1 : (prompt.messages?.length ?? 0);
       if (prompt.compiled?.parts?.length !== parts || typeof prompt.compiled.partials !== 'object') {
@@ -91,13 +127,21 @@ export class ActiveBundle {
   render(promptId: string, vars: Record<string, unknown> | undefined, options?: RenderOptions): RenderResult {
     const prompt = this.compiled.get(promptId) ?? this.compile(promptId);
     const target = options?.feature === undefined ? prompt.defaultTarget : (prompt.targets.get(options.feature) ?? this.target(prompt, promptId, options.feature));
-    const context = prompt.check(vars);
-    const messages: RenderedMessage[] = new Array(prompt.parts.length);
-    for (let i = 0; i < prompt.parts.length; i++) {
-      const part = prompt.parts[i]!;
-      messages[i] = part.name === undefined ? { role: part.role, content: part.fn(context) } : { role: part.role, name: part.name, content: part.fn(context) };
+    if (options?.unit !== undefined && target.feature !== undefined) {
+      const arm = this.arm(prompt, promptId, target.feature, options.unit);
+      if (arm) {
+        const { target: t } = arm;
+        return { promptId: arm.promptId, promptVersion: arm.prompt.version, revision: this.revision, feature: t.feature, model: t.model, provider: t.provider, params: t.params, messages: renderParts(arm.prompt, vars), experiment: arm.experiment, variant: arm.variant };
+      }
     }
-    return { promptId, promptVersion: prompt.version, revision: this.revision, feature: target.feature, model: target.model, params: target.params, messages };
+    return { promptId, promptVersion: prompt.version, revision: this.revision, feature: target.feature, model: target.model, provider: target.provider, params: target.params, messages: renderParts(prompt, vars) };
+  }
+
+  /** The models to try after the feature's (or the variant's) own, in order; throws UnknownEntryError for an unknown feature. */
+  fallbacks(name: string): ModelChoice[] {
+    const feature = this.feature(name);
+    if (!feature) throw this.unknownFeature(name);
+    return feature.fallbacks.map((model) => ({ model, provider: this.providerOf(model) }));
   }
 
   feature(name: string): BundleFeature | undefined {
@@ -105,12 +149,10 @@ export class ActiveBundle {
   }
 
   /** GrowthBook hash v2 on the experiment's seed, with its coverage; undefined when not enrolled. */
-  assign(experiment: string, unit: string | Record<string, unknown>): Assignment | undefined {
+  assign(experiment: string, unit: Unit): Assignment | undefined {
     const definition: BundleExperiment | undefined = Object.hasOwn(this.bundle.experiments, experiment) ? this.bundle.experiments[experiment] : undefined;
     if (!definition) return undefined;
-    const id = typeof unit === 'string' ? unit : unit?.[definition.hash_attribute];
-    if (id === undefined || id === null || id === '') return undefined;
-    const index = assignVariant({ seed: definition.seed, coverage: definition.coverage, weights: definition.variants.map((v) => v.weight), unit: String(id) });
+    const index = variantIndex(definition, unit);
     const variant = definition.variants[index];
     if (!variant) return undefined;
     return {
@@ -138,6 +180,7 @@ export class ActiveBundle {
       check: variableChecker(promptId, prompt.variables),
       defaultTarget: { params: prompt.params },
       targets: new Map(),
+      arms: new Map(),
     };
     if (defaultFeature !== undefined) compiled.defaultTarget = this.target(compiled, promptId, defaultFeature, prompt);
     this.compiled.set(promptId, compiled);
@@ -146,11 +189,67 @@ export class ActiveBundle {
 
   private target(compiled: CompiledPrompt, promptId: string, name: string, prompt = this.bundle.prompts[promptId]!): Target {
     const feature = this.feature(name);
-    if (!feature) throw new UnknownEntryError(`unknown feature "${name}" in bundle ${this.revision.slice(0, 12)} (${this.bundle.environment})${hint(name, Object.keys(this.bundle.features))}`);
-    const target: Target = { feature: name, model: feature.model, params: Object.freeze({ ...prompt.params, ...feature.params }) };
+    if (!feature) throw this.unknownFeature(name);
+    const target: Target = { feature: name, model: feature.model, provider: this.providerOf(feature.model), params: Object.freeze({ ...prompt.params, ...feature.params }) };
     compiled.targets.set(name, target);
     return target;
   }
+
+  /**
+   * The variant of the feature's first running experiment (by id) that enrols the unit, applied to
+   * `promptId`; undefined when none does. As in eval --experiment, a variant's `prompt` stands in for
+   * the experiment's `replaced_prompt` only; other prompts of the feature keep their text but take
+   * the variant's model and params.
+   */
+  private arm(compiled: CompiledPrompt, promptId: string, featureName: string, unit: Unit): Arm | undefined {
+    const experiments = this.experimentsOf.get(featureName);
+    if (!experiments) return undefined;
+    for (const [id, definition] of experiments) {
+      const index = variantIndex(definition, unit);
+      if (index < 0) continue;
+      const key = `${id}\n${index}`;
+      let arm = compiled.arms.get(key);
+      if (!arm) {
+        const variant = definition.variants[index]!;
+        const rendersId = variant.prompt !== undefined && promptId === definition.replaced_prompt ? variant.prompt : promptId;
+        const prompt = rendersId === promptId ? compiled : (this.compiled.get(rendersId) ?? this.compile(rendersId));
+        const feature = this.bundle.features[featureName]!;
+        const model = variant.model ?? feature.model;
+        const params = Object.freeze({ ...this.bundle.prompts[rendersId]!.params, ...feature.params, ...variant.params });
+        arm = { prompt, promptId: rendersId, target: { feature: featureName, model, provider: this.providerOf(model), params }, experiment: id, variant: variant.name };
+        compiled.arms.set(key, arm);
+      }
+      return arm;
+    }
+    return undefined;
+  }
+
+  /** The catalog provider of a `provider/model` reference (its entry in the bundle, else the part before the slash). */
+  private providerOf(model: string): string {
+    const entry = Object.hasOwn(this.bundle.models, model) ? this.bundle.models[model] : undefined;
+    return entry?.provider ?? model.slice(0, Math.max(0, model.indexOf('/')));
+  }
+
+  private unknownFeature(name: string): UnknownEntryError {
+    return new UnknownEntryError(`unknown feature "${name}" in bundle ${this.revision.slice(0, 12)} (${this.bundle.environment})${hint(name, Object.keys(this.bundle.features))}`);
+  }
+}
+
+/** The unit's variant index (GrowthBook hash v2 with the experiment's seed and coverage), or -1: not enrolled or no id. */
+function variantIndex(definition: BundleExperiment, unit: Unit): number {
+  const id = typeof unit === 'string' ? unit : unit?.[definition.hash_attribute];
+  if (id === undefined || id === null || id === '') return -1;
+  return assignVariant({ seed: definition.seed, coverage: definition.coverage, weights: definition.variants.map((v) => v.weight), unit: String(id) });
+}
+
+function renderParts(prompt: CompiledPrompt, vars: Record<string, unknown> | undefined): RenderedMessage[] {
+  const context = prompt.check(vars);
+  const messages: RenderedMessage[] = new Array(prompt.parts.length);
+  for (let i = 0; i < prompt.parts.length; i++) {
+    const part = prompt.parts[i]!;
+    messages[i] = part.name === undefined ? { role: part.role, content: part.fn(context) } : { role: part.role, name: part.name, content: part.fn(context) };
+  }
+  return messages;
 }
 
 const hint = (word: string, candidates: string[]) => {

@@ -41,21 +41,20 @@ export function usageWriter(sink: UsageSink, onError: (error: Error) => void): U
 export type UsageInput = Omit<UsageRecord, 'timestamp' | 'request_id' | 'feature' | 'provider' | 'model'> & Partial<Pick<UsageRecord, 'timestamp' | 'request_id' | 'feature' | 'provider' | 'model'>>;
 
 export interface LogUsageOptions {
-  /** Fills prompt_id, prompt_version, bundle_revision, feature, team, provider and model. */
+  /** Fills prompt_id, prompt_version, bundle_revision, feature, team, provider, model, experiment and variant. */
   rendered?: RenderResult;
-  /** Fills experiment and variant. */
+  /** Fills experiment and variant (and feature without `rendered`) when `rendered` names no experiment. */
   assignment?: Assignment;
 }
 
 /**
- * Fills timestamp, request_id, environment, bundle revision and what `rendered` and `assignment`
+ * Fills timestamp, request_id, environment, bundle revision and what `rendered` (and `assignment`)
  * tell; fields given in `record` win. Throws when a field the schema requires is still missing.
  * `model` stays `provider/model` as the bundle names it (usage logs accept both forms).
  */
 export function completeUsage(record: UsageInput, context: LogUsageOptions & { environment: string; revision?: string; team?: string }): UsageRecord {
   const { rendered, assignment } = context;
-  const model = rendered?.model;
-  const slash = model?.indexOf('/') ?? -1;
+  const experiment = rendered?.experiment !== undefined ? { experiment: rendered.experiment, variant: rendered.variant } : { experiment: assignment?.experiment, variant: assignment?.variant };
   const filled: Partial<UsageRecord> = {
     timestamp: new Date().toISOString(),
     request_id: randomUUID(),
@@ -64,10 +63,9 @@ export function completeUsage(record: UsageInput, context: LogUsageOptions & { e
     prompt_id: rendered?.promptId,
     prompt_version: rendered?.promptVersion,
     bundle_revision: rendered?.revision ?? context.revision,
-    experiment: assignment?.experiment,
-    variant: assignment?.variant,
-    provider: model && slash > 0 ? model.slice(0, slash) : undefined,
-    model,
+    ...experiment,
+    provider: rendered?.provider,
+    model: rendered?.model,
     team: context.team,
   };
   const complete: Record<string, unknown> = { ...filled, ...record };

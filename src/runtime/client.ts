@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BundleFeature } from '../core/compile.js';
 import { verifyEnvelope } from './envelope.js';
-import { ActiveBundle, type Assignment, type RenderOptions, type RenderResult } from './_active.js';
+import { ActiveBundle, type Assignment, type ModelChoice, type RenderOptions, type RenderResult, type Unit } from './_active.js';
 import { cacheFile, readCache, writeCache } from './_cache.js';
 import { Emitter } from './_emitter.js';
 import { openSource, type Source } from './_source.js';
@@ -126,7 +126,11 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     return this.started;
   }
 
-  /** Renders a prompt of the active bundle; throws VariableError, RenderError or UnknownEntryError. */
+  /**
+   * Renders a prompt of the active bundle with its feature's model and params. With `unit`, the
+   * feature's running experiment applies: the unit's variant decides prompt, model and params, and
+   * the result names `experiment` and `variant`. Throws VariableError, RenderError or UnknownEntryError.
+   */
   render(promptId: string, vars?: Record<string, unknown>, options?: RenderOptions): RenderResult {
     return this.current().render(promptId, vars, options);
   }
@@ -141,8 +145,16 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
    * or undefined when the experiment is not in the bundle, the unit has no id or falls outside coverage.
    * `unit` is the hash attribute's value, or the attributes to read `hash_attribute` from.
    */
-  assign(experiment: string, unit: string | Record<string, unknown>): Assignment | undefined {
+  assign(experiment: string, unit: Unit): Assignment | undefined {
     return this.current().assign(experiment, unit);
+  }
+
+  /**
+   * The models to try, in order, when the model `render()` returned fails: the feature's `fallbacks`
+   * in this environment. Throws UnknownEntryError for a feature the bundle does not hold.
+   */
+  fallbacks(feature: string): ModelChoice[] {
+    return this.current().fallbacks(feature);
   }
 
   status(): ClientStatus {
@@ -160,7 +172,8 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
 
   /**
    * Completes a usage record (timestamp, request_id, environment, bundle revision, and what `rendered`
-   * and `assignment` tell) and hands it to `usageLog`. Fields given in `record` win. Returns the record.
+   * tells: prompt, version, feature, team, model, provider, experiment, variant) and hands it to
+   * `usageLog`. Fields given in `record` win. Returns the record.
    */
   logUsage(record: UsageInput, options: LogUsageOptions = {}): UsageRecord {
     if (!this.usage) throw new Error('logUsage() needs the usageLog option (a file path or a function)');
