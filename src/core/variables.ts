@@ -43,7 +43,28 @@ export function checkVariables(declared: Record<string, VariableSpec> = {}, inpu
   return { value, diagnostics };
 }
 
+/** What the declarations say about the value at a variable path: its declared properties, a type without fields, or nothing. */
+export type ValueShape = { kind: 'object'; properties: ReadonlySet<string> } | { kind: 'scalar'; type: string } | { kind: 'unknown' };
 
+const isSchema = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Follows a path from the declared variables through nested `items` (`'[]'`) and `properties`, e.g.
+ * `['comments', '[]']` is an item of `comments`. Anything the declarations leave open is `unknown`.
+ */
+export function shapeAt(declared: Record<string, VariableSpec>, path: readonly string[]): ValueShape {
+  const [head, ...rest] = path;
+  let schema: unknown = head !== undefined && Object.hasOwn(declared, head) ? declared[head] : undefined;
+  for (const segment of rest) {
+    if (!isSchema(schema)) break;
+    if (segment === '[]') schema = schema.items;
+    else schema = isSchema(schema.properties) && Object.hasOwn(schema.properties, segment) ? schema.properties[segment] : undefined;
+  }
+  if (!isSchema(schema)) return { kind: 'unknown' };
+  if (isSchema(schema.properties) && (schema.type === undefined || schema.type === 'object')) return { kind: 'object', properties: new Set(Object.keys(schema.properties)) };
+  if (typeof schema.type === 'string' && schema.type !== 'object') return { kind: 'scalar', type: schema.type };
+  return { kind: 'unknown' };
+}
 
 /** A message saying what is wrong with `v`, or undefined when it satisfies the declaration. */
 function checkValue(spec: VariableSpec, v: unknown): string | undefined {

@@ -6,6 +6,7 @@ import { KNOWN_HELPERS } from '../template/helpers.js';
 import { checkVariables } from '../variables.js';
 import { checkAssertion } from './assertions.js';
 import { report, type CheckContext } from './_context.js';
+import { checkTemplateContext } from './template-context.js';
 
 export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void {
   const { data } = prompt;
@@ -31,6 +32,7 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
       hint: didYouMean(name, Object.keys(declared)) ?? `declare it under "variables:" in ${prompt.file}`,
     });
   }
+  const slipped = checkTemplateContext(ctx, prompt, analysis);
   // A template that does not parse reads nothing we can see; "unused" would be noise on top of the real error.
   const parsed = analysis.parts.every((p) => p.analysis.ast);
   for (const name of Object.keys(declared)) {
@@ -38,7 +40,7 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
       report(ctx, prompt, ['variables', name], { code: 'variable-helper-name', key: true, message: `variable "${name}" has the name of a template helper, so {{${name}}} would call the helper`, hint: 'rename the variable' });
       continue;
     }
-    if (parsed && !analysis.variables.has(name)) {
+    if (parsed && !analysis.variables.has(name) && !slipped.has(name)) {
       report(ctx, prompt, ['variables', name], { code: 'unused-variable', severity: 'warning', key: true, message: `variable "${name}" is declared but never used`, hint: 'use it in the template or remove the declaration' });
     }
   }
