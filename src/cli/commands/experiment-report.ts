@@ -68,7 +68,8 @@ const p = (x: number | null) => (x === null ? '-' : x < 0.0001 ? '<0.0001' : x.t
 
 function print(io: Io, name: string, status: string, found: ExperimentData, a: ExperimentAnalysis): void {
   const c = colors(io);
-  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${found.calls.toLocaleString('en-US')} calls ${found.first_day ?? ''}…${found.last_day ?? ''} · control ${a.control}`));
+  // The control is named in each metric table (`vs <control>`); naming it here as well printed "control control".
+  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${found.calls.toLocaleString('en-US')} calls ${found.first_day ?? ''}…${found.last_day ?? ''}`));
   io.out(
     textTable(
       ['variant', 'units', 'share', 'expected'],
@@ -89,7 +90,7 @@ function print(io: Io, name: string, status: string, found: ExperimentData, a: E
     io.out(c.bold(`${metric.name}`) + c.dim(` (${metric.kind}, ${metric.goal} is better)`));
     io.out(
       textTable(
-        ['variant', 'n', rate ? 'rate' : 'mean', `${Math.round((1 - a.alpha) * 100)}% CI`, 'vs control', 'lift', 'p-value', ''],
+        ['variant', 'n', rate ? 'rate' : 'mean', `${Math.round((1 - a.alpha) * 100)}% CI`, `vs ${a.control}`, 'lift', 'p-value', ''],
         metric.variants.map((v) => {
           const d = v.vs_control;
           const verdict = d ? (d.significant ? (d.better ? c.green('better') : c.red('worse')) : c.dim('not significant')) : '';
