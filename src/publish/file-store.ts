@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ABANDONED_MS, codeOf, createExclusive, ensureDir, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
 import { waitForChange } from './_wait.js';
-import { ConflictError, StoreUnavailableError, type Release, type ReleaseRequest, type Store, type StoredBundle } from './store.js';
+import { ConflictError, CorruptStoreError, releaseProblem, StoreUnavailableError, type Release, type ReleaseRequest, type Store, type StoredBundle } from './store.js';
 
 export interface FileStoreOptions {
   dir: string;
@@ -50,30 +50,36 @@ export function createFileStore(options: FileStoreOptions): Store {
     }
   };
 
-  const readRecord = async (path: string): Promise<Release | undefined> => {
+  const readRecord = async (path: string, seq?: number): Promise<Release | undefined> => {
     const bytes = await readIfExists(path);
     if (!bytes) return undefined;
+    let problem: string | undefined;
+    let release: Release | undefined;
     try {
-      return JSON.parse(bytes.toString('utf8')) as Release;
+      release = JSON.parse(bytes.toString('utf8')) as Release;
+      problem = releaseProblem(release) ?? (seq !== undefined && release.seq !== seq ? `"seq" is ${release.seq} in the record of release #${seq}` : undefined);
     } catch {
-      throw new Error(`the release record ${path} is not JSON: the store was edited by hand`);
+      problem = 'not JSON';
     }
+    if (problem) throw new CorruptStoreError(`the release record ${path} is corrupt (${problem}): restore it from a backup (current.json next to the history holds a copy of the newest record, unless it is damaged too)`);
+    return release;
   };
+  const readHistory = (environment: string, seq: number) => readRecord(recordPath(environment, seq), seq);
 
   const latestListed = async (environment: string): Promise<Release | undefined> => {
     const seqs = (await listIfExists(historyDir(environment))).map((name) => RECORD.exec(name)?.[1]).filter((s) => s !== undefined).map(Number);
-    return seqs.length ? readRecord(recordPath(environment, Math.max(...seqs))) : undefined;
+    return seqs.length ? readHistory(environment, Math.max(...seqs)) : undefined;
   };
 
   const readCurrent = async (environment: string): Promise<Release | undefined> => {
     // A pointer edited into garbage is only a lost shortcut: the history still says what is current.
     const pointer = await readRecord(pointerPath(environment)).catch((error: unknown) => {
-      if (codeOf(error)) throw error;
-      return undefined;
+      if (error instanceof CorruptStoreError) return undefined;
+      throw error;
     });
     let release = pointer ?? await latestListed(environment);
     for (;;) {
-      const next = await readRecord(recordPath(environment, (release?.seq ?? 0) + 1));
+      const next = await readHistory(environment, (release?.seq ?? 0) + 1);
       if (!next) return release;
       release = next;
     }
@@ -173,8 +179,8 @@ export function createFileStore(options: FileStoreOptions): Store {
       if (!current || limit <= 0) return [];
       const releases = [current];
       for (let seq = current.seq - 1; seq >= 1 && releases.length < limit; seq--) {
-        const release = await readRecord(recordPath(environment, seq));
-        if (!release) throw new Error(`the release history of "${environment}" in ${root} lacks release #${seq}: the store was edited by hand`);
+        const release = await readHistory(environment, seq);
+        if (!release) throw new CorruptStoreError(`the release history of "${environment}" in ${root} lacks release #${seq} (${recordPath(environment, seq)} was deleted by hand): restore it from a backup`);
         releases.push(release);
       }
       return releases;

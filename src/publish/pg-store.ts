@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { passwordOf, redactUrl } from '../core/store-url.js';
 import { waitForChange } from './_wait.js';
-import { ConflictError, StoreUnavailableError, type Release, type ReleaseRequest, type Store } from './store.js';
+import { ConflictError, CorruptStoreError, StoreUnavailableError, type Release, type ReleaseRequest, type Store } from './store.js';
 
 export interface PgStoreOptions {
   /** `postgres://user[:password]@host[:port]/db`; without a password, `PGPASSWORD` (and the other PG* variables) apply. */
@@ -206,7 +206,13 @@ export function createPgStore(options: PgStoreOptions): Store {
     })),
 
     history: (environment, historyOptions = {}) => query('read the release history', async (client) => {
-      const { rows } = await client.query<ReleaseRow>(`SELECT ${COLUMNS} FROM promptops.releases WHERE environment = $1 ORDER BY seq DESC LIMIT $2`, [environment, historyOptions.limit === undefined ? null : Math.max(0, historyOptions.limit)]);
+      const limit = historyOptions.limit === undefined ? null : Math.max(0, historyOptions.limit);
+      const { rows } = await client.query<ReleaseRow>(`SELECT ${COLUMNS} FROM promptops.releases WHERE environment = $1 ORDER BY seq DESC LIMIT $2`, [environment, limit]);
+      // Releases are numbered 1..n without gaps (the compare-and-set inserts n + 1): a gap means rows were removed by hand.
+      const expected = (i: number) => rows[0]!.seq - i;
+      const gap = rows.findIndex((row, i) => row.seq !== expected(i));
+      const missing = gap >= 0 ? expected(gap) : rows.length && rows.length !== limit && rows.at(-1)!.seq !== 1 ? rows.at(-1)!.seq - 1 : undefined;
+      if (missing !== undefined) throw new CorruptStoreError(`the release history of "${environment}" in ${url} lacks release #${missing} (rows of promptops.releases were deleted or changed by hand): restore them from a backup`);
       return rows.map(toRelease);
     }),
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
-import type { Release, Store } from './store.js';
+import { CorruptStoreError, type Release, type Store } from './store.js';
 
 export interface ServeOptions {
   store: Store;
@@ -113,7 +113,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
     handle(req, res).catch((error) => {
       storeUp = false;
       options.log?.(`${req.method} ${req.url}: ${(error as Error).message}`);
-      if (!res.headersSent) send(res, 503, { error: 'store unavailable', detail: (error as Error).message });
+      if (!res.headersSent) send(res, 503, { error: error instanceof CorruptStoreError ? 'corrupt store record' : 'store unavailable', detail: (error as Error).message });
     });
   });
 

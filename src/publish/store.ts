@@ -58,6 +58,32 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A store record that cannot be read as what it should be (edited by hand, damaged). Like an outage,
+ * the store cannot be used until it is repaired, so it is one (exit 3); the message names the record.
+ */
+export class CorruptStoreError extends StoreUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptStoreError';
+  }
+}
+
+/** What is wrong with a value that should be a Release, or undefined when it is one. */
+export function releaseProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const r = value as Record<string, unknown>;
+  for (const key of ['environment', 'revision', 'released_at', 'actor'] as const) {
+    if (typeof r[key] !== 'string' || !r[key]) return `"${key}" is not a non-empty string`;
+  }
+  if (!Number.isInteger(r.seq) || (r.seq as number) < 1) return '"seq" is not a positive integer';
+  if (r.action !== 'publish' && r.action !== 'rollback') return '"action" is not "publish" or "rollback"';
+  for (const key of ['commit', 'committed_at', 'previous'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'string') return `"${key}" is not a string`;
+  }
+  return undefined;
+}
+
 export interface Store {
   /** `file:///abs/path` or `postgres://host/db` without credentials, for messages. */
   readonly url: string;

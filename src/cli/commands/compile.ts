@@ -6,6 +6,7 @@ import { buildManifest, compileBundle } from '../../core/compile.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { sourceInfo } from '../../git/source.js';
 import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
+import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 
@@ -23,9 +24,7 @@ export default defineCommand({
     const format = outputFormat(args);
     const { repo, diagnostics } = validateRepository({ root });
     const environments = args.env ? [args.env] : Object.keys(repo.config.environments);
-    if (args.env && !repo.config.environments[args.env]) {
-      throw usageError(`promptops compile: unknown environment "${args.env}" (known: ${Object.keys(repo.config.environments).join(', ')})`);
-    }
+    if (args.env) await checkEnvironments('compile', repo, [args.env]);
     if (args.print && environments.length !== 1) throw usageError('promptops compile: --print needs a single --env');
     if (hasErrors(diagnostics)) {
       printDiagnostics(io, root, diagnostics, format);

@@ -6,6 +6,7 @@ import { DEFAULT_KEY_ENV, DEFAULT_PUBLIC_KEY, resolveSigningKey, SigningKeyError
 import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
 import { ConflictError, StoreUnavailableError } from '../../publish/store.js';
 import { printDiagnostics, resolveRoot } from '../_shared.js';
+import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { actorOf, openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
@@ -32,8 +33,7 @@ export default defineCommand({
     const all = Object.keys(repo.config.environments);
     if (!args.env) throw usageError(`promptops publish: --env is required (${all.join(', ')}, or all)`);
     const environments = args.env === 'all' ? all : args.env.split(',').map((s) => s.trim());
-    const unknown = environments.filter((e) => !repo.config.environments[e]);
-    if (unknown.length) throw usageError(`promptops publish: unknown environment ${unknown.map((e) => `"${e}"`).join(', ')} (environments: ${all.join(', ')})`);
+    await checkEnvironments('publish', repo, environments);
 
     const url = storeUrl(repo, args.store);
     const local = url.startsWith('file:');

@@ -5,6 +5,7 @@ import { loadRepository } from '../../core/repository.js';
 import { DEFAULT_PUBLIC_KEY, DEV_PUBLIC_KEY_FILE, resolvePublicKeyPath } from '../../publish/keys.js';
 import { BundleVerificationError, verifyEnvelope } from '../../runtime/envelope.js';
 import { resolveRoot } from '../_shared.js';
+import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
@@ -24,6 +25,7 @@ export default defineCommand({
     const c = colors(io);
     const root = resolveRoot(io, args.root);
     const repo = loadRepository({ root }).value;
+    await checkEnvironments('pull', repo, [args.env]);
     const { path: keyPath, dev } = resolvePublicKeyPath(repo, args['public-key']);
     if (dev && !args.json) io.err(c.yellow(`verifying with the local development key ${DEV_PUBLIC_KEY_FILE} (no signing.public_key or ${DEFAULT_PUBLIC_KEY})`));
     let publicKey: string;

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { positiveInt } from '../_shared.js';
+import { checkEnvironments } from '../environments.js';
 import { colors, type Io } from '../io.js';
 import { repoStore, short, storeArgs, withStore } from '../publish-shared.js';
 import { textTable } from '../table.js';
@@ -17,6 +18,7 @@ export default defineCommand({
     const limit = positiveInt('releases', '--limit', args.limit) ?? 20;
     const { repo, store } = await repoStore(io, 'releases', args);
     await withStore('releases', store, async () => {
+      if (args.env) await checkEnvironments('releases', repo, [args.env], () => store.environments());
       const environments = args.env ? [args.env] : inConfigOrder(await store.environments(), Object.keys(repo.config.environments));
       const out: Record<string, unknown> = {};
       for (const environment of environments) {

@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty';
 import { ConflictError } from '../../publish/store.js';
+import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import {actorOf, repoStore, short, storeArgs, withStore } from '../publish-shared.js';
+import { actorOf, repoStore, short, storeArgs, withStore } from '../publish-shared.js';
 
 export default defineCommand({
   args: {
@@ -14,8 +15,9 @@ export default defineCommand({
   async run({ args, data }) {
     const io = data as Io;
     const c = colors(io);
-    const { store } = await repoStore(io, 'rollback', args);
+    const { repo, store } = await repoStore(io, 'rollback', args);
     await withStore('rollback', store, async () => {
+      await checkEnvironments('rollback', repo, [args.env], () => store.environments());
       const history = await store.history(args.env);
       const current = history[0];
       if (!current) throw usageError(`promptops rollback: "${args.env}" has no release in ${store.url}`);
