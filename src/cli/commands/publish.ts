@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
+import { checkShippedPrompts } from '../../core/check/shipped-prompts.js';
 import { ApprovalError, checkApproval } from '../../github/approval.js';
 import type { SourceInfo } from '../../git/source.js';
 import { DEFAULT_KEY_ENV, DEFAULT_PUBLIC_KEY, resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
@@ -34,6 +35,12 @@ export default defineCommand({
     if (!args.env) throw usageError(`promptops publish: --env is required (${all.join(', ')}, or all)`);
     const environments = args.env === 'all' ? all : args.env.split(',').map((s) => s.trim());
     await checkEnvironments('publish', repo, environments);
+    // A feature shipped without one of its prompts makes the runtime's render throw: refuse before anything is signed or stored.
+    const unshipped = environments.map((environment) => ({ environment, diagnostics: checkShippedPrompts({ repo, environment }) })).filter((u) => u.diagnostics.length);
+    if (unshipped.length) {
+      printDiagnostics(io, root, unshipped.flatMap((u) => u.diagnostics), args.json ? 'json' : 'human');
+      throw new ExitError(EXIT.failed, args.json ? '' : `promptops publish: ${unshipped.map((u) => u.environment).join(', ')} would ship features without their prompts; nothing was published`);
+    }
 
     const url = storeUrl(repo, args.store);
     const local = url.startsWith('file:');
