@@ -85,6 +85,29 @@ for (const promptId of ['search/query-rewrite', 'shared/safety-check', 'chatbot/
   console.log(`    ratios (median)          render/base ${(quantileSorted(render, 0.5) / quantileSorted(baseline, 0.5)).toFixed(2)}×, render/usual ${(quantileSorted(render, 0.5) / quantileSorted(usual, 0.5)).toFixed(2)}×  (target: median < 5 µs${quantileSorted(render, 0.5) < 5000 ? ', met' : ', MISSED'})`);
 }
 
+// render() with a unit: the feature's running experiment (chatbot-tone: 50% coverage, the friendly
+// variant renders chatbot/system-friendly) is applied on every call, against the same render without one.
+{
+  const vars = repo.prompts.get('chatbot/system')!.data.tests![0]!.vars ?? {};
+  const unitIn = (variant: string | undefined) => {
+    for (let i = 0; ; i++) {
+      const rendered = client.render('chatbot/system', vars, { feature: 'chatbot', unit: { user_id: `user-${i}` } });
+      if (rendered.variant === variant) return { user_id: `user-${i}` };
+    }
+  };
+  const [outside, control, friendly] = [unitIn(undefined), unitIn('control'), unitIn('friendly')];
+  const [none, out, ctl, fr] = measure(
+    () => client.render('chatbot/system', vars, { feature: 'chatbot' }),
+    () => client.render('chatbot/system', vars, { feature: 'chatbot', unit: outside }),
+    () => client.render('chatbot/system', vars, { feature: 'chatbot', unit: control }),
+    () => client.render('chatbot/system', vars, { feature: 'chatbot', unit: friendly }),
+  ) as [number[], number[], number[], number[]];
+  console.log('  chatbot/system with the chatbot-tone experiment (unit given as attributes)');
+  for (const [label, times] of [['no unit', none], ['unit outside coverage', out], ['unit in control', ctl], ['unit in friendly (other prompt)', fr]] as const) {
+    console.log(`    ${label.padEnd(32)} median ${us(quantileSorted(times, 0.5))}  p99 ${us(quantileSorted(times, 0.99))}`);
+  }
+}
+
 /** The precompiled templates instantiated and called the usual way, with every helper registered. */
 function plainHandlebars(spec: { parts: string[]; partials: Record<string, string> }): ((context: object) => string)[] {
   const env = (HandlebarsRuntime as unknown as typeof import('handlebars')).create();

@@ -73,10 +73,14 @@ export interface Assignment {
 }
 
 /** Index of the variant the unit is assigned to, or -1 when it is not enrolled (or has no id). */
-export function assignVariant({ seed, coverage = 1, weights, unit }: Assignment): number {
-  if (unit === '') return -1;
-  const n = hashV2(seed, unit);
-  return chooseVariation(n, bucketRanges(weights.length, coverage, weights));
+export function assignVariant({ unit, ...experiment }: Assignment): number {
+  return variantAssigner(experiment)(unit);
+}
+
+/** `assignVariant` for one experiment, with its bucket ranges computed once (the runtime assigns on every render). */
+export function variantAssigner({ seed, coverage = 1, weights }: Omit<Assignment, 'unit'>): (unit: string) => number {
+  const ranges = bucketRanges(weights.length, coverage, weights);
+  return (unit) => (unit === '' ? -1 : chooseVariation(hashV2(seed, unit), ranges));
 }
 
 /** GrowthBook's chooseVariation: the index of the range holding `n` (start inclusive, end exclusive), or -1. */

@@ -1,5 +1,5 @@
 import type { Bundle, BundleExperiment, BundleFeature, BundlePrompt, Manifest } from '../core/compile.js';
-import { assignVariant } from '../core/assign.js';
+import { variantAssigner } from '../core/assign.js';
 import { didYouMean } from '../core/diagnostics.js';
 import type { ModelParams } from '../core/schemas/_common.js';
 import { BundleVerificationError } from './envelope.js';
@@ -235,11 +235,16 @@ export class ActiveBundle {
   }
 }
 
+/** Per experiment of an active (frozen) bundle: its assigner, bucket ranges computed once. */
+const assigners = new WeakMap<BundleExperiment, (unit: string) => number>();
+
 /** The unit's variant index (GrowthBook hash v2 with the experiment's seed and coverage), or -1: not enrolled or no id. */
 function variantIndex(definition: BundleExperiment, unit: Unit): number {
   const id = typeof unit === 'string' ? unit : unit?.[definition.hash_attribute];
   if (id === undefined || id === null || id === '') return -1;
-  return assignVariant({ seed: definition.seed, coverage: definition.coverage, weights: definition.variants.map((v) => v.weight), unit: String(id) });
+  let assign = assigners.get(definition);
+  if (!assign) assigners.set(definition, (assign = variantAssigner({ seed: definition.seed, coverage: definition.coverage, weights: definition.variants.map((v) => v.weight) })));
+  return assign(String(id));
 }
 
 function renderParts(prompt: CompiledPrompt, vars: Record<string, unknown> | undefined): RenderedMessage[] {
