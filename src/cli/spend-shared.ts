@@ -66,6 +66,9 @@ export async function openUsage(io: Io, options: OpenSpendOptions & { strict?: b
 
 const n = (v: number) => v.toLocaleString('en-US');
 
+/** Rejected rows printed per file; the rest are counted, and `spend report --json` lists them all. */
+const SHOWN_PER_FILE = 20;
+
 /** Rows read, duplicates, rejected rows with their location, unpriced models: on stderr. */
 export function printUsageStats(io: Io, session: SpendSession): void {
   const c = colors(io);
@@ -76,12 +79,27 @@ export function printUsageStats(io: Io, session: SpendSession): void {
   io.err(c.dim(`usage: ${parts.join(' · ')}`));
   for (const pattern of session.unmatched) io.err(c.yellow(`warning: no usage log file matches "${pattern}"`));
   if (stats.rejectedRows) {
-    for (const r of session.rejectedRows) io.err(formatRejected(r, c.yellow));
     const shown = new Map<string, number>();
-    for (const r of session.rejectedRows) shown.set(r.file, (shown.get(r.file) ?? 0) + 1);
+    for (const r of session.rejectedRows) {
+      const count = (shown.get(r.file) ?? 0) + 1;
+      shown.set(r.file, count);
+      if (count <= SHOWN_PER_FILE) io.err(formatRejected(r, c.yellow));
+    }
+    const perFile = new Map<string, number>();
+    for (const g of stats.rejected) {
+      const display = session.files.find((f) => f.path === g.file)?.display ?? g.file;
+      perFile.set(display, (perFile.get(display) ?? 0) + g.rows);
+    }
+    for (const [display, rows] of perFile) {
+      const listed = Math.min(shown.get(display) ?? 0, SHOWN_PER_FILE);
+      if (rows > listed) io.err(c.yellow(`  … and ${n(rows - listed)} more rejected row${rows - listed === 1 ? '' : 's'} in ${display}: \`promptops spend report --json\` lists every one (usage.rejected_locations)`));
+    }
     for (const g of stats.rejected) {
       const display = session.files.find((f) => f.path === g.file)?.display ?? g.file;
       io.err(c.dim(`  ${display}: ${n(g.rows)} × ${describeError(g.code)}`));
+    }
+    if (session.lineByLine.length) {
+      io.err(c.dim(`  read line by line (a line is not a JSON object): ${session.lineByLine.map((p) => session.files.find((f) => f.path === p)?.display ?? p).join(', ')}`));
     }
     io.err(c.dim('  rejected rows are not counted; fix them at the source or re-export (see docs/files/usage-log.md)'));
   }

@@ -1,7 +1,7 @@
-import { sqlIdent, sqlString, type Db } from './duckdb.js';
+import { DbError, sqlIdent, sqlString, type Db } from './duckdb.js';
 import { baseModelSql, computedCostSql, modelKeySql } from './pricing.js';
 import type { UsageFile } from './sources.js';
-import { ALL_SCALAR_FIELDS, checkedRowsSql, duplicateIdsSql, fieldsFor, type UsageField } from './usage-sql.js';
+import { ALL_SCALAR_FIELDS, checkedRowsSql, duplicateIdsSql, fieldsFor, isJsonLines, type UsageField } from './usage-sql.js';
 
 /** Call attributes a scan can keep as grouping keys (besides day, provider, model and status, always kept). */
 export const KEY_FIELDS = ['feature', 'environment', 'prompt_id', 'prompt_version', 'user_id', 'organization_id', 'team', 'experiment', 'variant'] as const satisfies readonly UsageField[];
@@ -30,7 +30,7 @@ const MEASURES = ['input_tokens', 'output_tokens', 'cached_input_tokens', 'cache
  * reason and file. Requires the `prices` table (see `loadPrices`). Returns the statements run
  * (the benchmark replays them on a bare connection).
  */
-export async function runScan(db: Db, options: ScanOptions): Promise<string[]> {
+export async function runScan(db: Db, options: ScanOptions): Promise<ScanRun> {
   const keys = [...new Set<KeyField>(['feature', ...options.keys])];
   // Every field is read and checked whatever the grouping, so a row is valid or not the same way in every report.
   const fields = fieldsFor(ALL_SCALAR_FIELDS);
@@ -68,15 +68,14 @@ export async function runScan(db: Db, options: ScanOptions): Promise<string[]> {
     );
 
   const dupTable = `${SPEND_TABLE}_dup_ids`;
-  const first = `CREATE OR REPLACE TEMP TABLE ${dupTable} AS ${duplicateIdsSql(options)}`;
-  await db.run(first);
+  const { sql: first, fastJson } = await findDuplicates(db, dupTable, options);
   const [{ n }] = (await db.all<{ n: number }>(`SELECT count(*) AS n FROM ${dupTable}`)) as [{ n: number }];
   // Without duplicates (the usual case) the folding path is left out of the plan altogether.
   const dup = n > 0 ? `hash(request_id) IN (SELECT id_hash FROM ${dupTable})` : 'FALSE';
   const second = `CREATE OR REPLACE TEMP TABLE ${SPEND_TABLE} AS
 WITH marked AS (
   SELECT *, ${dup} AS _dup
-  FROM (${checkedRowsSql({ files: options.files, fields, columns: options.columns })})
+  FROM (${checkedRowsSql({ files: options.files, fields, columns: options.columns, fastJson })})
   WHERE ${keep}
 ),
 pre AS (
@@ -114,7 +113,44 @@ FROM keyed k
 LEFT JOIN prices p1 ON p1.model_key = k.model_key AND k.day >= p1.effective_from AND k.day < p1.effective_to
 LEFT JOIN prices p2 ON p1.model_key IS NULL AND p2.model_key = ${baseModelSql('k.model_key')} AND k.day >= p2.effective_from AND k.day < p2.effective_to`;
   await db.run(second);
-  return [first, second];
+  return { statements: [first, second], lineByLine: options.files.filter((f) => isJsonLines(f) && !fastJson.has(f.path)).map((f) => f.path) };
+}
+
+export interface ScanRun {
+  /** Statements of the scan that succeeded, as run (the benchmark replays them). */
+  statements: string[];
+  /** JSON Lines files read line by line because DuckDB's JSON reader failed on one of their lines. */
+  lineByLine: string[];
+}
+
+/**
+ * The duplicate-id pass, which also decides how JSON Lines files are read: first all with DuckDB's
+ * JSON reader in strict mode (fast, exact when every line is an object); when it fails on a line,
+ * the file it names is read line by line, and after a second failure every JSON Lines file is.
+ */
+async function findDuplicates(db: Db, table: string, options: ScanOptions): Promise<{ sql: string; fastJson: Set<string> }> {
+  const fastJson = new Set(options.files.filter(isJsonLines).map((f) => f.path));
+  for (let attempt = 0; ; attempt++) {
+    const sql = `CREATE OR REPLACE TEMP TABLE ${table} AS ${duplicateIdsSql({ ...options, fastJson })}`;
+    try {
+      await db.run(sql);
+      return { sql, fastJson };
+    } catch (error) {
+      const failed = fastJson.size > 0 && error instanceof DbError ? jsonLineFailure(error.message) : undefined;
+      if (failed === undefined) throw error;
+      if (attempt === 0 && fastJson.has(failed)) fastJson.delete(failed);
+      else fastJson.clear();
+    }
+  }
+}
+
+/**
+ * The file named by an error of DuckDB's JSON reader about the content of a line ('' when the
+ * message names none), or undefined for any other error (a missing file, a corrupt gzip stream).
+ */
+export function jsonLineFailure(message: string): string | undefined {
+  if (!/Malformed JSON|JSON transform error|maximum_object_size|Invalid Input Error: .*JSON/i.test(message)) return undefined;
+  return /in file "([^"]+)"/.exec(message)?.[1] ?? '';
 }
 
 export interface RejectedGroup {

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { Repository } from '../core/repository.js';
 import { openDb, sqlIdent, sqlString, type Db } from './duckdb.js';
-import { csvStructuralRejects, locateRejected, type RejectedRow } from './locate.js';
+import { locateRejected, structuralRejects, type RejectedRow } from './locate.js';
 import { loadPrices } from './pricing.js';
 import { runScan, scanStats, type KeyField, type ScanStats } from './scan.js';
 import { resolveUsageSources, type UsageFile } from './sources.js';
@@ -11,10 +11,12 @@ export interface SpendSession {
   db: Db;
   files: UsageFile[];
   stats: ScanStats;
-  /** Rejected rows located in their files (the first `locateLimit` per file). */
+  /** Rejected rows located in their files (the first `locateLimit` per file of each kind: rows the line or CSV reader could not return, rows that are not valid usage records). */
   rejectedRows: RejectedRow[];
   /** Statements of the scan, as run. */
   statements: string[];
+  /** JSON Lines files read line by line (DuckDB's JSON reader failed on one of their lines). */
+  lineByLine: string[];
   /** Usage patterns that matched no file (others did). */
   unmatched: string[];
   close(): void;
@@ -27,7 +29,7 @@ export interface OpenSpendOptions {
   keys: readonly KeyField[];
   from?: string;
   to?: string;
-  /** Rejected rows to locate per file (default 20). */
+  /** Rejected rows to locate per file (default 20; `Infinity` for all of them). */
   locateLimit?: number;
   trace?: (sql: string) => void;
 }
@@ -76,22 +78,34 @@ export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'pat
 export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
   const { db, files, columns, unmatched } = await prepareUsage(options);
   try {
-    const statements = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
+    const { statements, lineByLine } = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
     const stats = await scanStats(db);
+    const limit = options.locateLimit ?? 20;
     const located = stats.rejected.length
-      ? await locateRejected(db, { files, rejected: stats.rejected, columns, limit: options.locateLimit ?? 20 })
+      ? await locateRejected(db, { files, rejected: stats.rejected, columns, limit: Number.isFinite(limit) ? limit : undefined })
       : [];
-    const structural = await csvStructuralRejects(db, files);
+    const structural = await structuralRejects(db, files);
     if (structural.length) {
       stats.rejected.push(...countByFile(structural, files));
       stats.rejectedRows += structural.length;
       stats.rows += structural.length;
     }
-    return { db, files, stats, rejectedRows: [...structural, ...located], statements, unmatched, close: () => db.close() };
+    const shown = Number.isFinite(limit) ? capPerFile(structural, limit) : structural;
+    const rejectedRows = [...shown, ...located].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0)));
+    return { db, files, stats, rejectedRows, statements, lineByLine, unmatched, close: () => db.close() };
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+function capPerFile(rows: readonly RejectedRow[], limit: number): RejectedRow[] {
+  const seen = new Map<string, number>();
+  return rows.filter((r) => {
+    const n = (seen.get(r.file) ?? 0) + 1;
+    seen.set(r.file, n);
+    return n <= limit;
+  });
 }
 
 function countByFile(rows: readonly RejectedRow[], files: readonly UsageFile[]) {

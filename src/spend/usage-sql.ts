@@ -128,6 +128,10 @@ export function describeError(code: string): string {
         : '"cached_input_tokens" + "cache_write_tokens" exceed "input_tokens" (cached tokens are a subset of input tokens)';
     case 'csv':
       return `CSV line the reader could not split (${field})`;
+    case 'line':
+      if (field === 'too-long') return `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB (a usage record is a few hundred bytes)`;
+      if (field === 'not-utf8') return 'line is not valid UTF-8';
+      return `line the reader could not return (${field})`;
     default:
       return code;
   }
@@ -142,12 +146,66 @@ export function fieldsFor(wanted: readonly UsageField[]): UsageField[] {
   return [...set];
 }
 
+/**
+ * Longest line (JSON Lines) and object (JSON) accepted, in bytes. A longer line is rejected as
+ * too long, with its location; a usage record is a few hundred bytes.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/**
+ * Options of DuckDB's CSV reader that make it return each line of a file whole, as one VARCHAR
+ * column `line`: no quoting, a delimiter that valid JSON cannot contain unescaped (ASCII record
+ * separator), LF and CRLF line ends. A blank line comes back as NULL, so row N is line N when the
+ * file is read on one thread. A line the reader cannot return (too long, not UTF-8) goes to its
+ * reject table when `store_rejects` is set, with its line number.
+ */
+export const LINE_READER = `columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(30), quote = '', escape = '', new_line = '\\r\\n', strict_mode = false, max_line_size = ${MAX_LINE_BYTES}`;
+
+/** Lines that are not blank (only spaces or tabs): a blank line of a JSON Lines file is no row. */
+export const NOT_BLANK = `line IS NOT NULL AND trim(line, chr(32) || chr(9)) <> ''`;
+
+/** JSON Lines files (as opposed to `.json` documents, which may hold an array). */
+export const isJsonLines = (f: UsageFile): boolean => f.format === 'json' && !/\.json(\.gz)?$/i.test(f.path);
+
+/** Keys of the `key=value` folders of a path (hive partitioning). */
+const hiveKeys = (path: string): string[] => [...path.matchAll(/[\\/]([^\\/=]+)=[^\\/]*(?=[\\/])/g)].map((m) => m[1]!);
+
+/**
+ * One JSON Lines file read line by line: each line is parsed on its own (`json_transform`), so a
+ * malformed line is one rejected row and never touches the next one. A line that is valid JSON
+ * but not an object gives a record of NULLs, rejected as not a usage record.
+ */
+function jsonLinesSql(file: UsageFile, fields: readonly UsageField[], rejects: boolean): string {
+  const struct = JSON.stringify(Object.fromEntries(fields.map((f) => [f, USAGE_FIELDS[f] === 'json' ? 'JSON' : 'VARCHAR'])));
+  const hive = new Set(file.hive ? hiveKeys(file.path) : []);
+  // A field given by a partition folder fills in for records without it.
+  const column = (f: UsageField) => (hive.has(f) ? `coalesce(j.${sqlIdent(f)}, ${sqlIdent(f)}::VARCHAR) AS ${sqlIdent(f)}` : `j.${sqlIdent(f)} AS ${sqlIdent(f)}`);
+  const store = rejects
+    ? `store_rejects = true, rejects_scan = ${sqlString(rejectsName('scan', file.path))}, rejects_table = ${sqlString(rejectsName('errors', file.path))}`
+    : 'ignore_errors = true';
+  return `SELECT ${[...fields.map(column), 'filename AS _file'].join(', ')} FROM (
+    SELECT try(json_transform(line, ${sqlString(struct)})) AS j, *
+    FROM read_csv(${sqlString(file.path)}, ${LINE_READER}, filename = true, hive_partitioning = ${file.hive}, ${store})
+    WHERE ${NOT_BLANK})`;
+}
+
+/** What `sourcesSql` reads and how. */
+export interface SourceOptions {
+  columns?: ReadonlyMap<string, readonly string[]>;
+  /** Keep lines the CSV reader cannot return in per-file reject tables (else they are skipped). */
+  rejects: boolean;
+  /**
+   * JSON Lines files known to hold one JSON object per line, read with DuckDB's JSON reader (the
+   * fast path, several times faster than line by line). Its strict mode fails on the first line
+   * that is not an object instead of resynchronising after it — the resynchronisation after a
+   * truncated line swallows the next, valid line — so `runScan` tries it and reads a file line by
+   * line once it failed. Default: none; every JSON Lines file is read line by line.
+   */
+  fastJson?: ReadonlySet<string>;
+}
+
 /** One SELECT per format producing the raw fields plus `_file`. */
-export function sourcesSql(
-  files: readonly UsageFile[],
-  fields: readonly UsageField[],
-  options: { columns?: ReadonlyMap<string, readonly string[]>; rejects: boolean },
-): string {
+export function sourcesSql(files: readonly UsageFile[], fields: readonly UsageField[], options: SourceOptions): string {
   const parts: string[] = [];
   const group = (pick: (f: UsageFile) => boolean) => files.filter(pick);
   const hive = (list: UsageFile[]) => (list.some((f) => f.hive) ? ', hive_partitioning = true' : ', hive_partitioning = false');
@@ -155,15 +213,19 @@ export function sourcesSql(
     [...fields.map((f) => (present(f) ? raw(f) : `NULL AS ${raw(f)}`)), 'filename AS _file'].join(', ');
 
   const jsonColumns = `{${fields.map((f) => `${sqlString(f)}: ${sqlString(USAGE_FIELDS[f] === 'json' ? 'JSON' : 'VARCHAR')}`).join(', ')}}`;
-  for (const [format, pick] of [
-    ['newline_delimited', (f: UsageFile) => f.format === 'json' && !/\.json(\.gz)?$/i.test(f.path)],
-    ['auto', (f: UsageFile) => f.format === 'json' && /\.json(\.gz)?$/i.test(f.path)],
-  ] as const) {
-    const list = group(pick);
-    if (list.length === 0) continue;
-    // ignore_errors keeps a row of NULLs for a line that is not JSON, so it is counted as malformed.
+  const fast = group((f) => isJsonLines(f) && (options.fastJson?.has(f.path) ?? false));
+  if (fast.length) {
+    // ignore_errors = false: any line that is not an object fails the statement (see `fastJson`).
     parts.push(
-      `SELECT ${select(() => true)} FROM read_json(${sqlList(list.map((f) => f.path))}, format = '${format}', records = true, columns = ${jsonColumns}, ignore_errors = true, filename = true, maximum_object_size = 16777216${hive(list)})`,
+      `SELECT ${select(() => true)} FROM read_json(${sqlList(fast.map((f) => f.path))}, format = 'newline_delimited', records = true, columns = ${jsonColumns}, ignore_errors = false, filename = true, maximum_object_size = ${MAX_LINE_BYTES}${hive(fast)})`,
+    );
+  }
+  for (const file of group((f) => isJsonLines(f) && !fast.includes(f))) parts.push(jsonLinesSql(file, fields, options.rejects));
+  const documents = group((f) => f.format === 'json' && !isJsonLines(f));
+  if (documents.length) {
+    // A document may be an array; ignore_errors keeps a row of NULLs for what is not a record, so it is counted as malformed.
+    parts.push(
+      `SELECT ${select(() => true)} FROM read_json(${sqlList(documents.map((f) => f.path))}, format = 'auto', records = true, columns = ${jsonColumns}, ignore_errors = true, filename = true, maximum_object_size = 16777216${hive(documents)})`,
     );
   }
   const csv = group((f) => f.format === 'csv');
@@ -206,9 +268,10 @@ export function checkedRowsSql(options: {
   columns?: ReadonlyMap<string, readonly string[]>;
   source?: string;
   passThrough?: readonly string[];
+  fastJson?: ReadonlySet<string>;
 }): string {
   const extra = ['_file', ...(options.passThrough ?? [])].join(', ');
-  const source = options.source ?? sourcesSql(options.files, options.fields, { columns: options.columns, rejects: true });
+  const source = options.source ?? sourcesSql(options.files, options.fields, { columns: options.columns, rejects: true, fastJson: options.fastJson });
   return `SELECT ${typedColumns(options.fields).join(', ')},
     ${errorExpression(options.fields)} AS _error,
     ${extra}
@@ -224,8 +287,8 @@ export function checkedRowsSql(options: {
  * without a hash table of every call. A hash collision only sends a few unique calls down the
  * exact path, which groups by the id itself, so the result stays exact.
  */
-export function duplicateIdsSql(options: { files: readonly UsageFile[]; columns?: ReadonlyMap<string, readonly string[]> }): string {
+export function duplicateIdsSql(options: { files: readonly UsageFile[]; columns?: ReadonlyMap<string, readonly string[]>; fastJson?: ReadonlySet<string> }): string {
   return `SELECT hash(request_id) AS id_hash FROM (
-    SELECT nullif(request_id::VARCHAR, '') AS request_id FROM (${sourcesSql(options.files, ['request_id'], { columns: options.columns, rejects: false })})
+    SELECT nullif(request_id::VARCHAR, '') AS request_id FROM (${sourcesSql(options.files, ['request_id'], { columns: options.columns, rejects: false, fastJson: options.fastJson })})
   ) WHERE request_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1`;
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { positiveInt } from '../_shared.js';
 import { DIMENSIONS, keysFor, spendReport, type Dimension, type SpendReport, type SpendRow } from '../../spend/report.js';
+import type { RejectedRow } from '../../spend/locate.js';
 import type { ScanStats } from '../../spend/scan.js';
 import type { UsageFile } from '../../spend/sources.js';
 import { csvTable, markdownTable, textTable } from '../table.js';
@@ -37,7 +38,7 @@ export default defineCommand({
     const keys = keysFor(html ? [...by, 'feature', 'team', 'environment'] : by);
     // The HTML report's budget charts need their whole period, so its scan starts at the first call; --from only trims the report.
     const fromDay = html ? range.from?.slice(0, 10) : undefined;
-    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, from: html ? undefined : range.from, to: range.to, strict: args.strict });
+    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, from: html ? undefined : range.from, to: range.to, strict: args.strict, locateLimit: format === 'json' ? Infinity : undefined });
     try {
       const report = await spendReport(session.db, { by, limit, fromDay });
       let text: string;
@@ -45,7 +46,7 @@ export default defineCommand({
         const { buildHtmlReport } = await import('../../spend/html-report.js');
         text = await buildHtmlReport({ session, repo, report, range, fromDay });
       } else {
-        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range });
+        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range, located: session.rejectedRows });
       }
       if (args.out) {
         const path = resolve(io.cwd, args.out);
@@ -77,7 +78,7 @@ function cells(row: SpendRow, columns: readonly string[], total: number): string
 
 const HEAD = ['calls', 'failed', 'input tokens', 'output tokens', 'cost', 'share'];
 
-function usageJson(s: ScanStats, files: readonly UsageFile[]) {
+function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly RejectedRow[]) {
   const display = (path: string) => files.find((f) => f.path === path)?.display ?? path;
   return {
     files: files.map((f) => f.display),
@@ -86,13 +87,15 @@ function usageJson(s: ScanStats, files: readonly UsageFile[]) {
     duplicates: s.duplicates,
     rejected_rows: s.rejectedRows,
     rejected: s.rejected.map((r) => ({ file: display(r.file), reason: r.code, rows: r.rows })),
+    // Every rejected row: --json locates them all (the human output lists the first ones).
+    rejected_locations: located.map((r) => ({ file: r.file, ...(r.line !== undefined ? { line: r.line } : { row: r.row }), reason: r.code, message: r.message })),
     unpriced_calls: s.unpricedCalls,
     unpriced_models: s.unpricedModels,
     legacy_token_calls: s.legacyCalls,
   };
 }
 
-function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string } }): string {
+function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string }; located: readonly RejectedRow[] }): string {
   const total = report.total.costUsd;
   const columns = report.columns.length ? report.columns : ['total'];
   if (format === 'json') {
@@ -103,7 +106,7 @@ function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx:
         by: report.columns,
         rows: report.rows.map((r) => ({ ...r.group, ...measures(r) })),
         total: measures(report.total),
-        usage: usageJson(ctx.stats as ScanStats, ctx.files),
+        usage: usageJson(ctx.stats as ScanStats, ctx.files, ctx.located),
       },
       null,
       2,
