@@ -123,7 +123,7 @@ describe('promptops comment', () => {
     // The pull_request run has a read-only token: it writes the report, with the PR it is for.
     const check = await run(['diff', '--no-usage', '--output', out], { cwd: dir, env: { ...actionsEnv(gh, sha), GITHUB_TOKEN: undefined } });
     expect(check.code).toBe(0);
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'promptops/diff', schema_version: 2, github: { repository: 'acme/app', pr: 7, head_sha: sha } });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'promptops/diff', schema_version: 3, github: { repository: 'acme/app', pr: 7, head_sha: sha } });
     // workflow_run events of fork PRs list no pull request; the number comes from the report, the commit from the event.
     const env = actionsEnv(gh, sha, { workflow_run: { head_sha: sha, pull_requests: [] } });
     const posted = await run(['comment', '--from', out], { cwd: tempDir(), env });
@@ -155,10 +155,10 @@ describe('promptops comment', () => {
     // A report written by an older promptops (schema_version 1, camelCase keys).
     const old = await from({ ...report, schema_version: 1 });
     expect(old.code).toBe(2);
-    expect(old.stderr).toContain('has schema_version 1 but this promptops reads schema_version 2; the report must be produced by the same promptops version');
+    expect(old.stderr).toContain('has schema_version 1 but this promptops reads schema_version 3; the report must be produced by the same promptops version');
     const missing = await from({ ...report, schema_version: undefined });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('has no schema_version but this promptops reads schema_version 2');
+    expect(missing.stderr).toContain('has no schema_version but this promptops reads schema_version 3');
     const other = await from({ kind: 'promptops/eval-results', schema_version: 2 });
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('is not a promptops diff report (write one with "promptops diff --output');

@@ -252,14 +252,15 @@ describe('promptops diff: evals and git', () => {
     expect(report.headline).toMatch(/^1 prompt changed · evals 3\/4 · /);
   });
 
-  it('exits 3 when the provider cannot be used (down, or its key unset), but errors only the test an offline provider cannot grade', async () => {
+  it('exits 3 when the provider cannot be used (down, or its key unset); an offline answer skips the rubric and fails the check as unanswered (exit 1)', async () => {
     const changelog = 'changelog:\n  - version: 2\n    note: Exclaim.\n';
     const tests = `${DEFAULT_TESTS}  - name: judged\n    vars: { name: Ada }\n    assert:\n      - { type: llm-rubric, value: Greets Ada warmly. }\n`;
     const head = { 'prompts/greet.yaml': prompt({ version: 2, changelog, line: 'Say hello to {{name}}!', tests }) };
 
     const offline = await diffJson(await pullRequestRepo(base(), head));
-    expect(offline.code).toBe(0);
-    expect(offline.report.evals.tests).toContainEqual(expect.objectContaining({ kind: 'added', test: 'judged', head: 'error', reason: expect.stringContaining('llm-rubric needs a grader model') }));
+    expect(offline.code).toBe(1);
+    expect(offline.report.evals.tests).toContainEqual(expect.objectContaining({ kind: 'added', test: 'judged', head: 'skipped', skipped_assertions: 1, reason: expect.stringContaining('the offline provider answered') }));
+    expect(offline.report.diagnostics).toEqual([expect.objectContaining({ code: 'eval-offline', severity: 'error', message: '1 test of prompt "greet" has output assertions no model answered (the offline provider did, so they were skipped): "judged"' })]);
 
     const down = await diff(await pullRequestRepo(base(), head), '--provider', 'live');
     expect(down.code).toBe(3);
@@ -389,7 +390,7 @@ describe('promptops diff: output', () => {
     const result = await diff(dir, '--output', join(out, 'report.json'), '--summary', join(out, 'summary.md'), '--no-eval');
     expect(result.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report).toMatchObject({ kind: 'promptops/diff', schema_version: 2, environment: 'production' });
+    expect(report).toMatchObject({ kind: 'promptops/diff', schema_version: 3, environment: 'production' });
     expect(schemaErrors(report)).toEqual([]);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`### ✅ promptops: ${report.headline}`);
     expect(result.stdout).toContain(report.headline);
@@ -419,7 +420,7 @@ describe('promptops diff: output', () => {
     expect(keys.filter(([, key]) => /[A-Z]/.test(key)).map(([path, key]) => `${path}.${key}`)).toEqual([]);
 
     // The report exercises the renamed fields (so the checks above are not vacuous).
-    expect(report.schema_version).toBe(2);
+    expect(report.schema_version).toBe(3);
     expect(report.entities).toContainEqual(expect.objectContaining({ kind: 'prompt', id: 'welcome', change: 'renamed', base_id: 'greet', base_file: 'prompts/greet.yaml' }));
     expect(report.prompts[0]).toMatchObject({ id: 'welcome', change: 'renamed', base_id: 'greet', base_file: 'prompts/greet.yaml', content_changed: true, rendered_with: 'says-hello' });
     const production = report.cost.rows.find((r: { environment: string }) => r.environment === 'production');

@@ -271,7 +271,7 @@ describe('eval output', () => {
     const junit = join(dir, 'out/junit.xml');
     const r = await evalJson(dir, localEnv(s.url), ['--junit', junit, '--format', 'github']);
     expect(r.code).toBe(1);
-    expect(r.file).toMatchObject({ schema_version: 1, kind: 'promptops/eval-results', environment: 'production', mode: 'cache', provider: 'live' });
+    expect(r.file).toMatchObject({ schema_version: 2, kind: 'promptops/eval-results', environment: 'production', mode: 'cache', provider: 'live' });
     expect(r.file!.results.map((x) => x.test)).toEqual(['passes', 'fails']);
     const validate = compileValidator('eval-results');
     expect(validate(r.file), JSON.stringify(validate.errors)).toBe(true);
@@ -285,7 +285,7 @@ describe('eval output', () => {
     const dir = evalRepo(`  - name: t\n    vars: { question: q }\n    assert: [{ type: contains, target: prompt, value: q }]\n`);
     const ok = await run(['eval', '--prompt', 'answer'], { cwd: dir });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/1 tests: 1 passed/);
+    expect(ok.stdout).toMatch(/1 test: 1 passed/);
     const bad = await run(['eval', '--prompt', 'answr'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown prompt "answr"');
@@ -361,8 +361,8 @@ variants:
     ]);
     const cheap = chatRequests(s).find((q) => q.body.model === 'chat-2')!.body;
     expect(cheap.temperature).toBe(0);
-    expect(r.stdout).toMatch(/answer \[control\]\s+2\s+0\s+0\s+100%\s+100\s+20\s+\$0\.00014/);
-    expect(r.stdout).toMatch(/answer \[cheap-model\]\s+1\s+1\s+0\s+50%\s+100\s+10\s+\$0\.00120/);
+    expect(r.stdout).toMatch(/answer \[control\]\s+2\s+0\s+0\s+0\s+100%\s+100\s+20\s+\$0\.00014/);
+    expect(r.stdout).toMatch(/answer \[cheap-model\]\s+1\s+1\s+0\s+0\s+50%\s+100\s+10\s+\$0\.00120/);
     const unknown = await run(['eval', '--experiment', 'compar'], { cwd: dir, env: localEnv(s.url) });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown experiment "compar"');

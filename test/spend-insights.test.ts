@@ -248,6 +248,18 @@ describe('spend optimize', () => {
     expect(models.every((r) => r.evidence === 'unverified')).toBe(true);
   });
 
+  it('takes a skipped eval (offline answer, nothing checked) as no evidence, never as a failure of the current model', async () => {
+    const results = [
+      { test: 't1', model: 'acme/alpha', status: 'pass' },
+      { test: 't2', model: 'acme/alpha', status: 'skipped' },
+      { test: 't1', model: 'acme/delta', status: 'pass' },
+      { test: 't2', model: 'acme/delta', status: 'pass' },
+    ];
+    const out = await optimize(optimizeRepo(results));
+    const rec = out.recommendations.find((r) => r.kind === 'cheaper-model' && r.summary.includes('acme/delta')) as { detail?: string } | undefined;
+    expect(rec?.detail).toContain('evals on 1 shared tests: 1/1 pass vs 1/1 now');
+  });
+
   it('prints only snake_case keys in --json on the example repository', async () => {
     const r = await run(['spend', 'optimize', '--json']);
     expect(r.code, r.stderr).toBe(0);

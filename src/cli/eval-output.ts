@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
+import { plural } from '../core/plural.js';
 import { textTable } from './table.js';
-import type { EvalSummary, GroupSummary } from '../eval/report.js';
+import { passRate, type EvalSummary, type GroupSummary } from '../eval/report.js';
 import type { TestResult } from '../eval/run.js';
 import { colors, type Io } from './io.js';
 
@@ -15,19 +16,19 @@ export function createProgress(io: Io, stream: NodeJS.WritableStream = process.s
   };
 }
 
-const ICON = { pass: '✓', fail: '✗', error: '!' } as const;
+const ICON = { pass: '✓', fail: '✗', error: '!', skipped: '-' } as const;
 
-/** Failing and errored tests (all tests with --verbose), each with the assertions that decided it. */
+/** Failing, errored and skipped tests (all tests with --verbose), each with the assertions that decided it. */
 export function printFailures(io: Io, results: TestResult[]): void {
   const c = colors(io);
   for (const r of results) {
-    const paint = r.status === 'pass' ? c.green : r.status === 'fail' ? c.red : c.yellow;
+    const paint = r.status === 'pass' ? c.green : r.status === 'fail' ? c.red : r.status === 'skipped' ? c.dim : c.yellow;
     const name = `${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`;
     io.out(`${paint(`${ICON[r.status]} ${name}`)} ${c.dim(`${r.file}${r.line ? `:${r.line}` : ''}${r.model ? ` · ${r.model}` : ''}${r.threshold !== undefined ? ` · score ${r.score} (threshold ${r.threshold})` : ''}`)}`);
     if (r.error && r.error.kind !== 'assertion') io.out(`    ${c.yellow(`error (${r.error.kind}):`)} ${r.error.message}`);
     for (const a of r.assertions) {
       if (a.pass && r.status !== 'pass') continue;
-      const mark = a.error ? c.yellow('!') : a.pass ? c.green('✓') : c.red('✗');
+      const mark = a.skipped ? c.dim('-') : a.error ? c.yellow('!') : a.pass ? c.green('✓') : c.red('✗');
       io.out(`    ${mark} ${a.type}${a.target === 'prompt' ? c.dim(' (prompt)') : ''}: ${a.reason}${a.description && !a.pass ? c.dim(` — ${a.description}`) : ''}`);
     }
   }
@@ -41,13 +42,15 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
     return;
   }
   const variants = s.groups.some((g) => g.variant);
-  const head = [variants ? 'prompt [variant]' : 'prompt', 'pass', 'fail', 'error', 'rate', 'tokens in', 'tokens out', 'cost', 'p50', 'p95'];
+  const head = [variants ? 'prompt [variant]' : 'prompt', 'pass', 'fail', 'error', 'skip', 'rate', 'tokens in', 'tokens out', 'cost', 'p50', 'p95'];
   const rows = (variants ? byVariant(s.groups) : s.groups).map((g) => [
     g.variant ? `${g.prompt} [${g.variant}]` : g.prompt,
     String(g.passed),
     String(g.failed),
     String(g.errored),
-    `${Math.round(g.pass_rate * 100)}%`,
+    String(g.skipped),
+    // A rate that rests partly on prompt assertions alone (output ones skipped) is marked.
+    `${g.skipped === g.total ? '-' : `${Math.round(g.pass_rate * 100)}%`}${g.assertions_skipped ? '*' : ''}`,
     `${g.tokens_estimated ? '~' : ''}${g.input_tokens.toLocaleString('en-US')}`,
     `${g.tokens_estimated ? '~' : ''}${g.output_tokens.toLocaleString('en-US')}`,
     `${g.tokens_estimated && g.cost_usd ? '~' : ''}${usd(g.cost_usd)}`,
@@ -56,21 +59,24 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
   ]);
   io.out(textTable(head, rows, c.bold));
   const sources = Object.entries(s.sources).map(([k, v]) => `${v} ${k}`).join(', ');
-  const status = [`${s.passed} passed`, s.failed ? c.red(`${s.failed} failed`) : undefined, s.errored ? c.yellow(`${s.errored} errored`) : undefined].filter(Boolean).join(', ');
-  const grading = s.grading.calls ? ` (+ ${usd(s.grading.cost_usd)} grading, ${s.grading.calls} calls)` : '';
-  io.out(`\n${c.bold(`${s.total} tests`)}: ${status} · ${(s.input_tokens + s.output_tokens).toLocaleString('en-US')} tokens · ${usd(s.cost_usd)}${grading} · ${info.environment} · ${info.provider}, ${info.mode}${sources ? ` (${sources})` : ''} · ${info.seconds.toFixed(1)}s`);
-  if (s.unreachable) io.out(c.yellow(`${s.unreachable} tests could not reach their provider (exit 3): check the API key variables and base URLs above.`));
+  const status = [s.passed || !s.skipped ? `${s.passed} passed` : undefined, s.failed ? c.red(`${s.failed} failed`) : undefined, s.errored ? c.yellow(`${s.errored} errored`) : undefined, s.skipped ? c.dim(`${s.skipped} skipped`) : undefined].filter(Boolean).join(', ');
+  const grading = s.grading.calls ? ` (+ ${usd(s.grading.cost_usd)} grading, ${plural(s.grading.calls, 'call')})` : '';
+  io.out(`\n${c.bold(plural(s.total, 'test'))}: ${status} · ${(s.input_tokens + s.output_tokens).toLocaleString('en-US')} tokens · ${usd(s.cost_usd)}${grading} · ${info.environment} · ${info.provider}, ${info.mode}${sources ? ` (${sources})` : ''} · ${info.seconds.toFixed(1)}s`);
+  if (s.assertions_skipped) io.out(c.yellow(`* ${plural(s.assertions_skipped, 'output assertion')} skipped: the offline provider answered, so no model output was checked; record real answers with "promptops eval --record --provider live" (API keys exported).`));
+  if (s.unreachable) io.out(c.yellow(`${plural(s.unreachable, 'test')} could not reach their provider (exit 3): check the API key variables and base URLs above.`));
 }
 
 /** With variants, rows group per variant (all prompts) first, so variants compare side by side. */
 function byVariant(groups: GroupSummary[]): GroupSummary[] {
   const totals = new Map<string, GroupSummary>();
   for (const g of groups) {
-    const t = totals.get(g.variant!) ?? { ...g, prompt: 'all prompts', total: 0, passed: 0, failed: 0, errored: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, grading_cost_usd: 0, tokens_estimated: false, latency_p50_ms: undefined, latency_p95_ms: undefined };
+    const t = totals.get(g.variant!) ?? { ...g, prompt: 'all prompts', total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, assertions_skipped: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, grading_cost_usd: 0, tokens_estimated: false, latency_p50_ms: undefined, latency_p95_ms: undefined };
     t.total += g.total;
     t.passed += g.passed;
     t.failed += g.failed;
     t.errored += g.errored;
+    t.skipped += g.skipped;
+    t.assertions_skipped += g.assertions_skipped;
     t.input_tokens += g.input_tokens;
     t.output_tokens += g.output_tokens;
     t.cost_usd += g.cost_usd;
@@ -78,7 +84,7 @@ function byVariant(groups: GroupSummary[]): GroupSummary[] {
     // Per-prompt percentiles cannot be merged exactly; show the worst prompt's.
     t.latency_p50_ms = max(t.latency_p50_ms, g.latency_p50_ms);
     t.latency_p95_ms = max(t.latency_p95_ms, g.latency_p95_ms);
-    t.pass_rate = t.total ? t.passed / t.total : 0;
+    t.pass_rate = passRate(t);
     totals.set(g.variant!, t);
   }
   return groups.length > totals.size ? [...groups, ...totals.values()] : groups;
@@ -91,8 +97,8 @@ export function githubAnnotations(results: TestResult[]): string[] {
   return results
     .filter((r) => r.status !== 'pass')
     .map((r) => {
-      const why = r.error?.kind === 'assertion' || !r.error ? r.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`).join('; ') : r.error.message;
-      return `::error file=${r.file},line=${r.line},title=${esc(`eval ${r.status}: ${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`)}::${esc(why)}`;
+      const why = r.error?.kind === 'assertion' || !r.error ? r.assertions.filter((a) => !a.pass && Boolean(a.skipped) === (r.status === 'skipped')).map((a) => `${a.type}: ${a.reason}`).join('; ') : r.error.message;
+      return `::${r.status === 'skipped' ? 'notice' : 'error'} file=${r.file},line=${r.line},title=${esc(`eval ${r.status}: ${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`)}::${esc(why)}`;
     });
 }
 

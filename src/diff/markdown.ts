@@ -2,8 +2,9 @@ import type { CostRow } from '../core/diff/cost.js';
 import type { EntityChange } from '../core/diff/entities.js';
 import type { TestChange } from '../core/diff/evals.js';
 import type { PromptChange } from '../core/diff/prompts.js';
-import { signed, signedPct, type DiffReport } from '../core/diff/report.js';
+import { evalRatio, signed, signedPct, type DiffReport } from '../core/diff/report.js';
 import { formatUsd } from '../core/money.js';
+import { plural } from '../core/plural.js';
 
 /** GitHub rejects issue comments over 65,536 characters; the sticky-comment marker and metadata need a little of it. */
 export const COMMENT_LIMIT = 65_536;
@@ -30,7 +31,7 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   head.push(`Base \`${short(report.base.commit)}\` (${esc(report.base.ref)}) → head ${report.head.commit ? `\`${short(report.head.commit)}\`` : ''} (${esc(report.head.ref)}) · evals in \`${report.environment}\``);
   if (!report.base.exists) head.push('', '_The base commit has no promptops repository: everything is new._');
   if (errors.length || warnings.length) {
-    head.push('', `**${count(errors.length, 'error')}${warnings.length ? `, ${count(warnings.length, 'warning')}` : ''}**${errors.length ? ' — the check fails' : ''}`, '');
+    head.push('', `**${plural(errors.length, 'error')}${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}**${errors.length ? ' — the check fails' : ''}`, '');
     for (const d of [...errors, ...warnings]) {
       const where = d.file ? `${code(`${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ''}`)} ` : '';
       head.push(`- ${d.severity === 'error' ? '❌' : '⚠️'} ${where}**${d.code}**: ${esc(d.message)}${d.hint ? ` — ${esc(d.hint)}` : ''}`);
@@ -41,10 +42,12 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   if (report.budgets.length) sections.push(budgetTable(report));
   const fixed: string[] = [];
   const optional: string[] = [];
-  const failing = report.evals?.tests.filter((t) => t.head !== undefined && t.head !== 'pass') ?? [];
-  if (failing.length) fixed.push(details(`${count(failing.length, 'failing test')}${report.evals!.regressions ? ` (${count(report.evals!.regressions, 'regression')})` : ''}`, failingTests(failing)));
+  const failing = report.evals?.tests.filter((t) => t.head !== undefined && t.head !== 'pass' && t.head !== 'skipped') ?? [];
+  if (failing.length) fixed.push(details(`${plural(failing.length, 'failing test')}${report.evals!.regressions ? ` (${plural(report.evals!.regressions, 'regression')})` : ''}`, failingTests(failing)));
+  const unanswered = report.evals?.tests.filter((t) => t.head === 'skipped' || t.skipped_assertions) ?? [];
+  if (unanswered.length) fixed.push(details(`${plural(unanswered.length, 'test')} with output assertions no model answered (offline, skipped)`, unansweredTests(unanswered)));
   const other = report.entities.filter((e) => e.kind !== 'prompt');
-  if (other.length) fixed.push(details(`${count(other.length, 'other change')} (features, models, budgets, experiments, config)`, otherChanges(other)));
+  if (other.length) fixed.push(details(`${plural(other.length, 'other change')} (features, models, budgets, experiments, config)`, otherChanges(other)));
   for (const p of report.prompts) if (p.diff) optional.push(details(`Rendered diff: ${esc(p.id)}${p.rendered_with ? ` (test “${esc(p.rendered_with)}”)` : ''}`, fence('diff', p.diff)));
 
   const footer = [`<sub>promptops · monthly volume ${volumeSource(report.cost.rows)} · prices of ${report.cost.date}${options.runUrl ? ` · [run](${options.runUrl})` : ''}</sub>`];
@@ -59,7 +62,7 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
     }
     body += `\n\n${section}`;
   }
-  if (omitted) body += `\n\n_${count(omitted, 'rendered diff')} left out to stay under GitHub's comment size limit; run \`promptops diff\` locally or see the workflow run for the full report._`;
+  if (omitted) body += `\n\n_${plural(omitted, 'rendered diff')} left out to stay under GitHub's comment size limit; run \`promptops diff\` locally or see the workflow run for the full report._`;
   return `${body}\n\n${tail}\n`;
 }
 
@@ -81,7 +84,7 @@ function promptTables(report: DiffReport): string {
     for (const r of rows) out.push(`| ${esc(r.feature)} | ${esc(r.environment)} | ${pair(r.base?.model, r.head?.model, code)} | ${tokens(r)} | ${pairNum(r.base?.cost_per_call, r.head?.cost_per_call, formatUsd)} | ${r.monthly_calls ? Math.round(r.monthly_calls).toLocaleString('en-US') : '—'}${r.calls_source === 'traffic' ? '¹' : ''} | ${monthly(r)} |`);
   }
   const total = report.cost;
-  out.push('', `Projected monthly cost of the changed prompts: ${formatUsd(total.base)} → ${formatUsd(total.head)} (${total.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(total.delta))}${total.pct !== null ? `, ${signedPct(total.pct)}` : ''}).${total.unpriced ? ` ${count(total.unpriced, 'row')} without a catalog price left out.` : ''}`);
+  out.push('', `Projected monthly cost of the changed prompts: ${formatUsd(total.base)} → ${formatUsd(total.head)} (${total.delta >= 0 ? '+' : '−'}${formatUsd(Math.abs(total.delta))}${total.pct !== null ? `, ${signedPct(total.pct)}` : ''}).${total.unpriced ? ` ${plural(total.unpriced, 'row')} without a catalog price left out.` : ''}`);
   if (total.rows.some((r) => r.calls_source === 'traffic')) out.push('', '¹ from the feature\'s `traffic` (no usage logs for it).');
   if (total.rows.some((r) => (r.head ?? r.base)?.output_source === 'none')) out.push('', 'Output tokens unknown for some rows (no usage logs or recorded responses): their cost is input only.');
   return out.join('\n');
@@ -101,6 +104,10 @@ function failingTests(tests: readonly TestChange[]): string {
   return tests.map((t) => `- ${t.kind === 'regression' ? '🔻 **regression**' : t.kind === 'added' ? '🆕' : '❌'} ${code(t.prompt)} › ${esc(t.test)} (${t.base ?? 'new'} → ${t.head}) ${code(`${t.file}${t.line ? `:${t.line}` : ''}`)}${t.reason ? `<br>${esc(clip(t.reason, 300))}` : ''}`).join('\n');
 }
 
+function unansweredTests(tests: readonly TestChange[]): string {
+  return tests.map((t) => `- ⏭️ ${code(t.prompt)} › ${esc(t.test)} (${t.head}${t.skipped_assertions ? `, ${plural(t.skipped_assertions, 'output assertion')} skipped` : ''}) ${code(`${t.file}${t.line ? `:${t.line}` : ''}`)}`).join('\n');
+}
+
 function otherChanges(entities: readonly EntityChange[]): string {
   const lines: string[] = [];
   for (const e of entities) {
@@ -113,9 +120,8 @@ function otherChanges(entities: readonly EntityChange[]): string {
 }
 
 const value = (v: unknown) => (v === undefined ? '∅' : `\`${esc(clip(typeof v === 'string' ? v : JSON.stringify(v), 120)).replace(/`/g, "'")}\``);
-const ratio = (c?: { passed: number; total: number }) => (c ? `${c.passed}/${c.total}` : '—');
+const ratio = (c?: { passed: number; total: number; skipped: number }) => (c ? evalRatio(c) : '—');
 const short = (sha?: string) => (sha ? sha.slice(0, 7) : '');
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** An inline code span for ids and paths: backticks cannot close it, table pipes are escaped. */

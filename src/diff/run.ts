@@ -8,6 +8,7 @@ import { diffEntities } from '../core/diff/entities.js';
 import { promptChanges } from '../core/diff/prompts.js';
 import { buildDiffReport, type DiffReport, type Thresholds } from '../core/diff/report.js';
 import { evalFingerprint } from '../core/fingerprint.js';
+import { plural } from '../core/plural.js';
 import { loadRepository, type Repository } from '../core/repository.js';
 import type { TestOutcome } from '../core/schemas/eval-results.js';
 import type { CacheMode } from '../eval/client.js';
@@ -90,7 +91,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
         const results: TestOutcome[] = [];
         const ids = prompts.filter((id) => repo.prompts.get(id)?.valid);
         if (ids.length === 0) return results;
-        options.onProgress?.(`evaluating ${ids.length} prompt${ids.length === 1 ? '' : 's'} at ${side}`);
+        options.onProgress?.(`evaluating ${plural(ids.length, 'prompt')} at ${side}`);
         await evaluate({ repo, environment: repo.config.environments[environment] ? environment : Object.keys(repo.config.environments).at(-1)!, prompts: ids, mode: options.mode, provider: options.provider, concurrency: options.concurrency, env, cacheDir, date, onResult: (r) => void results.push(r) });
         // A provider that is down or unusable (no key, 401) makes the comparison meaningless (exit 3);
         // a rubric the offline provider cannot grade is just an errored test (`grader-offline`).
@@ -131,7 +132,7 @@ export class DiffUsageError extends Error {
 
 export class ProviderUnreachableError extends Error {
   constructor(side: string, readonly count: number, first: string) {
-    super(`${count} test${count === 1 ? '' : 's'} at ${side} could not use their provider (${first})`);
+    super(`${plural(count, 'test')} at ${side} could not use their provider (${first})`);
     this.name = 'ProviderUnreachableError';
   }
 }

@@ -1,4 +1,4 @@
-import type { DiffReport } from '../core/diff/report.js';
+import { evalRatio, type DiffReport } from '../core/diff/report.js';
 import { formatUsd } from '../core/money.js';
 import type { Colors } from '../cli/io.js';
 import { textTable } from '../cli/table.js';
@@ -12,7 +12,7 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
   const evals = new Map(report.evals?.prompts.map((p) => [p.prompt, p]) ?? []);
   for (const p of report.prompts) {
     const e = evals.get(p.id);
-    const ratio = (x?: { passed: number; total: number }) => (x ? `${x.passed}/${x.total}` : '-');
+    const ratio = (x?: { passed: number; total: number; skipped: number }) => (x ? evalRatio(x) : '-');
     const version = p.version.base === p.version.head ? `v${p.version.head}` : `v${p.version.base ?? '-'} → v${p.version.head ?? '-'}`;
     out.push('', `${c.bold(p.id)}  ${p.change}${p.base_id ? ` from ${p.base_id}` : ''}  ${version}${e ? `  evals ${ratio(e.base)} → ${ratio(e.head)}` : ''}${p.params.length ? `  params: ${p.params.map((f) => f.path).join(', ')}` : ''}`);
     const rows = report.cost.rows.filter((r) => r.prompt === p.id);

@@ -18,7 +18,7 @@ export interface AssertionContext {
   root: string;
   vars: Record<string, unknown>;
   prompt: { messages: RenderedMessage[]; text: string; inputTokens: number; worstCaseCostUsd?: number };
-  output?: { text: string; latencyMs: number; outputTokens: number; costUsd?: number; offline?: boolean };
+  output?: { text: string; latencyMs: number; outputTokens: number; costUsd?: number };
   client: ModelClient;
   grader: string;
   embeddingModel: string;
@@ -38,23 +38,33 @@ interface Outcome {
   score?: number;
   reason: string;
   error?: boolean;
+  skipped?: boolean;
 }
+
+/** An output assertion on an offline answer: not checked, so neither passed nor failed, and without weight in the score. */
+export function skippedAssertion(assertion: Assertion): AssertionResult {
+  return { ...baseOf(assertion), pass: false, score: 0, skipped: true, reason: 'skipped: the offline provider answered (an echo of the input, not a model answer); record real answers with "promptops eval --record"' };
+}
+
+const baseOf = (assertion: Assertion) => ({ type: assertion.type, target: targetOf(assertion), weight: assertion.weight ?? 1, ...(assertion.description ? { description: assertion.description } : {}) });
 
 /** Evaluates one assertion; never throws, a problem becomes an errored result with its reason. */
 export async function evaluateAssertion(assertion: Assertion, ctx: AssertionContext): Promise<AssertionResult> {
   const negate = assertion.type.startsWith('not-');
   const type = baseType(assertion.type);
   const target = targetOf(assertion);
-  const base = { type: assertion.type, target, weight: assertion.weight ?? 1, ...(assertion.description ? { description: assertion.description } : {}) };
+  const base = baseOf(assertion);
   let outcome: Outcome;
   try {
     outcome = await evaluate(type, target, assertion, ctx);
   } catch (error) {
     // A grader or embedding provider that cannot be used at all makes the run exit 3, like the tested call.
-    const unusable = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config' || error.kind === 'grader-offline') ? { error_kind: error.kind } : {};
-    return { ...base, pass: false, score: 0, reason: (error as Error).message, error: true, ...unusable };
+    // A grading call missing from the recordings is a replay miss of the test, like a missing answer.
+    const known = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config' || error.kind === 'grader-offline' || error.kind === 'replay-miss') ? { error_kind: error.kind } : {};
+    return { ...base, pass: false, score: 0, reason: (error as Error).message, error: true, ...known };
   }
   if (outcome.error) return { ...base, pass: false, score: 0, reason: outcome.reason, error: true };
+  if (outcome.skipped) return { ...base, pass: false, score: 0, skipped: true, reason: outcome.reason };
   const score = outcome.score ?? (outcome.pass ? 1 : 0);
   return negate ? { ...base, pass: !outcome.pass, score: 1 - score, reason: `not: ${outcome.reason}` } : { ...base, pass: outcome.pass, score, reason: outcome.reason };
 }
@@ -112,10 +122,7 @@ async function evaluate(type: string, target: Target, a: Assertion, ctx: Asserti
     case 'cost': {
       const limit = number(a.value, type);
       const cost = target === 'prompt' ? ctx.prompt.worstCaseCostUsd : ctx.output!.costUsd;
-      if (cost === undefined) {
-        const why = target === 'output' && ctx.output?.offline ? 'the offline provider\'s answer has no cost; record real responses to check cost' : 'the model has no price in the catalog on this date; add pricing to features/_models.yaml';
-        return { pass: false, error: true, reason: why };
-      }
+      if (cost === undefined) return { pass: false, error: true, reason: 'the model has no price in the catalog on this date; add pricing to features/_models.yaml' };
       const label = target === 'prompt' ? 'worst-case cost per call (input + max_tokens output)' : 'call cost';
       return { pass: cost <= limit, reason: `${label} $${cost.toFixed(6)} (limit $${limit})` };
     }
@@ -133,7 +140,9 @@ async function evaluate(type: string, target: Target, a: Assertion, ctx: Asserti
     case 'similar': {
       const expected = Array.isArray(a.value) ? a.value.map((v) => text(v, type)) : [text(a.value, type)];
       const threshold = a.threshold ?? 0.8;
-      const scores = await similarity({ client: ctx.client, model: a.provider ?? ctx.embeddingModel, output: subject, expected, onCall: ctx.onGradingCall });
+      const { scores, offline } = await similarity({ client: ctx.client, model: a.provider ?? ctx.embeddingModel, output: subject, expected, onCall: ctx.onGradingCall });
+      // Offline embeddings are hashed bags of words: a score from them is not the similarity the test asks about.
+      if (offline) return { pass: false, skipped: true, reason: `skipped: the offline provider answered the embedding call (hashed words, not ${a.provider ?? ctx.embeddingModel}); record real embeddings with "promptops eval --record"` };
       const best = Math.max(...scores);
       return { pass: best >= threshold, score: Math.max(0, best), reason: `cosine similarity ${best.toFixed(3)} (threshold ${threshold})` };
     }

@@ -55,12 +55,12 @@ export function parseGrade(text: string, model: string): RubricGrade {
 }
 
 /** `similar`: cosine similarity of the output's embedding to each expected text's. */
-export async function similarity(options: { client: ModelClient; model: string; output: string; expected: string[]; onCall: (c: GradingCall) => void }): Promise<number[]> {
+export async function similarity(options: { client: ModelClient; model: string; output: string; expected: string[]; onCall: (c: GradingCall) => void }): Promise<{ scores: number[]; offline: boolean }> {
   const input = [options.output, ...options.expected];
   const response = await options.client.embed(options.model, input);
   options.onCall({ model: options.model, usage: response.usage, source: response.source, input });
   const [out, ...rest] = response.vectors;
-  return rest.map((v) => cosine(out!, v));
+  return { scores: rest.map((v) => cosine(out!, v)), offline: response.source === 'offline' };
 }
 
 export function cosine(a: number[], b: number[]): number {

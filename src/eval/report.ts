@@ -6,7 +6,8 @@ import { quantileSorted } from 'simple-statistics';
 import type { EvalSummaryData, GroupOutcome } from '../core/schemas/eval-results.js';
 import type { TestResult } from './run.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** Version of the results file; 2: tests and assertions can be `skipped` (offline answers). */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export type GroupSummary = GroupOutcome;
 
@@ -15,19 +16,20 @@ export type EvalSummary = EvalSummaryData;
 /** Running totals per prompt (and variant); keeps counters and latencies, never the results themselves. */
 export function createSummary() {
   const groups = new Map<string, GroupSummary & { latencies: number[] }>();
-  const totals: Omit<EvalSummary, 'groups'> = { total: 0, passed: 0, failed: 0, errored: 0, unreachable: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, grading: { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }, sources: {} };
+  const totals: Omit<EvalSummary, 'groups'> = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, assertions_skipped: 0, unreachable: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, grading: { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }, sources: {} };
   return {
     add(r: TestResult): void {
       const key = `${r.prompt}\u0000${r.variant ?? ''}`;
       let g = groups.get(key);
       if (!g) {
-        g = { prompt: r.prompt, ...(r.variant ? { variant: r.variant } : {}), total: 0, passed: 0, failed: 0, errored: 0, pass_rate: 0, input_tokens: 0, output_tokens: 0, tokens_estimated: false, cost_usd: 0, grading_cost_usd: 0, latencies: [] };
+        g = { prompt: r.prompt, ...(r.variant ? { variant: r.variant } : {}), total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, assertions_skipped: 0, pass_rate: 0, input_tokens: 0, output_tokens: 0, tokens_estimated: false, cost_usd: 0, grading_cost_usd: 0, latencies: [] };
         groups.set(key, g);
       }
       for (const t of [g, totals]) {
         t.total++;
         if (r.status === 'pass') t.passed++;
         else if (r.status === 'fail') t.failed++;
+        else if (r.status === 'skipped') t.skipped++;
         else t.errored++;
         t.input_tokens += r.tokens?.input ?? 0;
         t.output_tokens += r.tokens?.output ?? 0;
@@ -38,6 +40,9 @@ export function createSummary() {
       if (r.latency_ms !== undefined && r.source !== 'offline') g.latencies.push(r.latency_ms);
       if (r.error && ['unreachable', 'config', 'grader-offline'].includes(r.error.kind)) totals.unreachable++;
       if (r.source) totals.sources[r.source] = (totals.sources[r.source] ?? 0) + 1;
+      const skippedAssertions = r.assertions.filter((a) => a.skipped).length;
+      g.assertions_skipped += skippedAssertions;
+      totals.assertions_skipped += skippedAssertions;
       totals.grading.calls += r.grading.calls;
       totals.grading.input_tokens += r.grading.input_tokens;
       totals.grading.output_tokens += r.grading.output_tokens;
@@ -48,7 +53,7 @@ export function createSummary() {
         const sorted = latencies.sort((a, b) => a - b);
         return {
           ...g,
-          pass_rate: g.total ? g.passed / g.total : 0,
+          pass_rate: passRate(g),
           cost_usd: roundUsd(g.cost_usd),
           grading_cost_usd: roundUsd(g.grading_cost_usd),
           ...(sorted.length ? { latency_p50_ms: Math.round(quantileSorted(sorted, 0.5)), latency_p95_ms: Math.round(quantileSorted(sorted, 0.95)) } : {}),
@@ -60,6 +65,9 @@ export function createSummary() {
 }
 
 const roundUsd = (n: number) => Math.round(n * 1e8) / 1e8;
+
+/** Passed over the tests that were checked: a skipped test is no evidence either way. */
+export const passRate = (g: { passed: number; total: number; skipped: number }) => (g.total - g.skipped > 0 ? g.passed / (g.total - g.skipped) : 0);
 
 export interface ResultsHeader {
   environment: string;
@@ -121,7 +129,8 @@ export function createJunitCollector() {
   const cases: JunitCase[] = [];
   return {
     add(r: TestResult): void {
-      const failing = r.assertions.filter((a) => !a.pass).map((a) => `${a.type}${a.target === 'prompt' ? ' (prompt)' : ''}: ${a.reason}`);
+      // A skipped test says why it was skipped; a failed one lists only the assertions that were checked and failed.
+      const failing = r.assertions.filter((a) => !a.pass && Boolean(a.skipped) === (r.status === 'skipped')).map((a) => `${a.type}${a.target === 'prompt' ? ' (prompt)' : ''}: ${a.reason}`);
       const message = r.error ? r.error.message : failing.join('\n') || undefined;
       cases.push({ suite: r.variant ? `${r.prompt} [${r.variant}]` : r.prompt, name: r.test, file: r.line ? `${r.file}:${r.line}` : r.file, seconds: (r.latency_ms ?? 0) / 1000, status: r.status, message });
     },
@@ -134,6 +143,7 @@ export function createJunitCollector() {
         const tc = suite.testCase().className(c.suite).name(c.name).file(c.file).time(c.seconds);
         if (c.status === 'fail') tc.failure(c.message);
         if (c.status === 'error') tc.error(c.message);
+        if (c.status === 'skipped') tc.skipped().standardOutput(c.message);
       }
       mkdirSync(dirname(path), { recursive: true });
       builder.writeTo(path);

@@ -5,14 +5,14 @@ import { renderPrompt } from '../core/render.js';
 import type { Repository } from '../core/repository.js';
 import { locate } from '../core/source.js';
 import { countChatTokens, countTokens, encoder, encodingFor } from '../core/tokens.js';
-import { evaluateAssertion, needsOutput, type AssertionContext, type AssertionResult } from './assertions.js';
+import { evaluateAssertion, needsOutput, skippedAssertion, type AssertionContext, type AssertionResult } from './assertions.js';
 import type { ModelClient } from './client.js';
 import type { GradingCall } from './grading.js';
 import type { EvalJob } from './plan.js';
 import type { TestOutcome } from '../core/schemas/eval-results.js';
 import { CallError, type CallErrorKind, type ChatResponse } from './types.js';
 
-export type TestStatus = 'pass' | 'fail' | 'error';
+export type TestStatus = TestOutcome['status'];
 
 export type TokenCount = NonNullable<TestOutcome['tokens']>;
 
@@ -136,22 +136,27 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
       : { input: estimate.inputTokens, output: countTokens(estimate.encoding, response.text), estimated: true };
     // The offline provider's echo is not a real answer; pricing it would invent spend.
     cost = price && response.source !== 'offline' ? costOf(price, { input: tokens.input, output: tokens.output, cachedInput: tokens.cached_input, reasoning: tokens.reasoning }) : undefined;
-    ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost, offline: response.source === 'offline' };
-    for (const [i, a] of assertions.entries()) if (needsOutput(a)) slots[i] = await evaluateAssertion(a, ctx);
+    ctx.output = { text: response.text, latencyMs: response.latencyMs, outputTokens: tokens.output, costUsd: cost };
+    // The offline answer is an echo of the input (or the smallest JSON the schema allows): checking
+    // it would pass "icontains password" because the question said "password". Nothing is checked.
+    for (const [i, a] of assertions.entries()) if (needsOutput(a)) slots[i] = response.source === 'offline' ? skippedAssertion(a) : await evaluateAssertion(a, ctx);
   }
   const results = evaluated();
-
-  const weight = results.reduce((s, r) => s + r.weight, 0);
-  const score = weight > 0 ? results.reduce((s, r) => s + r.weight * r.score, 0) / weight : results.every((r) => r.pass) ? 1 : 0;
-  const failedError = results.find((r) => r.error);
-  const pass = job.test.threshold !== undefined ? score >= job.test.threshold - 1e-9 : results.every((r) => r.pass);
+  // Only checked assertions decide; with none checked, the test is skipped rather than passed.
+  const checked = results.filter((r) => !r.skipped);
+  const weight = checked.reduce((s, r) => s + r.weight, 0);
+  const score = weight > 0 ? checked.reduce((s, r) => s + r.weight * r.score, 0) / weight : checked.every((r) => r.pass) ? 1 : 0;
+  const failedError = checked.find((r) => r.error);
+  const pass = job.test.threshold !== undefined ? score >= job.test.threshold - 1e-9 : checked.every((r) => r.pass);
+  const skipped = checked.length === 0 && results.length > 0;
   return {
     ...base,
     ...where,
-    status: failedError ? 'error' : pass ? 'pass' : 'fail',
+    status: failedError ? 'error' : skipped ? 'skipped' : pass ? 'pass' : 'fail',
     score: round(score),
     assertions: results,
     ...(failedError ? { error: { kind: failedError.error_kind ?? ('assertion' as const), message: `${failedError.type}: ${failedError.reason}` } } : {}),
+    ...(skipped ? { score: 0 } : {}),
     ...(response ? { output: response.text, source: response.source, latency_ms: Math.round(response.latencyMs), tokens, ...(cost !== undefined ? { cost_usd: round(cost, 1e10) } : {}) } : {}),
     grading,
   };

@@ -29,7 +29,8 @@ export interface EvalEvidence {
 export function evalEvidence(results: ReadonlyArray<{ prompt: string; test: string; model?: string; status: string }>): EvalEvidence {
   const outcomes = new Map<string, Map<string, boolean>>();
   for (const r of results) {
-    if (!r.model || r.status === 'error') continue;
+    // Errored and skipped tests (offline answers, nothing checked) are no evidence either way.
+    if (!r.model || r.status === 'error' || r.status === 'skipped') continue;
     const key = `${r.prompt}\0${r.test}`;
     const byModel = outcomes.get(key) ?? new Map<string, boolean>();
     byModel.set(r.model, (byModel.get(r.model) ?? true) && r.status === 'pass');

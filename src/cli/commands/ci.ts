@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
+import { plural } from '../../core/plural.js';
 import { renderText } from '../../diff/text.js';
 import { printDiagnostics, summary } from '../_shared.js';
 import { commentArgs, postReport } from '../comment-shared.js';
@@ -53,7 +54,7 @@ export default defineCommand({
       }
     }
     const failed = invalid || reportFailed(report);
-    io.err(failed ? c.red(`✖ promptops ci: ${report.diagnostics.filter((d) => d.severity === 'error').length} error(s); the check fails`) : c.green('✔ promptops ci: passed'));
+    io.err(failed ? c.red(`✖ promptops ci: ${plural(report.diagnostics.filter((d) => d.severity === 'error').length, 'error')}; the check fails`) : c.green('✔ promptops ci: passed'));
     // Like eval and spend budgets: an infrastructure failure (3) outranks a failed check (1).
     if (!posted) throw new ExitError(EXIT.infra);
     if (failed) throw new ExitError(EXIT.failed);

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { plural } from '../../core/plural.js';
 import { renderMarkdown } from '../../diff/markdown.js';
 import { renderText } from '../../diff/text.js';
 import { printDiagnostics } from '../_shared.js';
@@ -30,6 +31,6 @@ export default defineCommand({
       io.out(renderText(report, c));
       for (const note of notes) io.err(c.dim(note));
     }
-    if (reportFailed(report)) throw new ExitError(EXIT.failed, quiet ? '' : `promptops diff: ${report.diagnostics.filter((d) => d.severity === 'error').length} policy error(s); the check fails`);
+    if (reportFailed(report)) throw new ExitError(EXIT.failed, quiet ? '' : `promptops diff: ${plural(report.diagnostics.filter((d) => d.severity === 'error').length, 'error')}; the check fails`);
   },
 });

@@ -3,7 +3,7 @@ import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
 import type { CacheMode } from '../../eval/client.js';
 import { evaluate, type ProviderChoice } from '../../eval/evaluate.js';
-import { createJunitCollector, openResultsFile } from '../../eval/report.js';
+import { createJunitCollector, openResultsFile, RESULTS_SCHEMA_VERSION } from '../../eval/report.js';
 import { GitRefError } from '../../git/snapshot.js';
 import { commonArgs, outputFormat, positiveInt, printDiagnostics, resolveRoot } from '../_shared.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
@@ -22,7 +22,7 @@ export default defineCommand({
     provider: { type: 'enum', options: ['auto', 'live', 'offline'], description: 'live providers, the offline one, or auto (live where the API key is set); default from promptops.config.yaml' },
     concurrency: { type: 'string', description: 'Most model calls in flight (default: eval.concurrency or 8)', valueHint: 'n' },
     timeout: { type: 'string', description: 'Per-call timeout in ms (default: eval.timeout_ms or 60000)', valueHint: 'ms' },
-    output: { type: 'string', description: 'Write results JSON (schema_version 1) to this file', valueHint: 'file' },
+    output: { type: 'string', description: `Write results JSON (schema_version ${RESULTS_SCHEMA_VERSION}) to this file`, valueHint: 'file' },
     junit: { type: 'string', description: 'Write JUnit XML to this file', valueHint: 'file' },
     verbose: { type: 'boolean', description: 'List every test, not only failing ones' },
     root: commonArgs.root,
@@ -101,7 +101,7 @@ export default defineCommand({
     const seconds = (performance.now() - started) / 1000;
 
     if (format === 'json') {
-      io.out(JSON.stringify({ schema_version: 1, environment, mode, provider, ...(outcome.changed ? { changed: outcome.changed } : {}), summary, results: failures }, null, 2));
+      io.out(JSON.stringify({ schema_version: RESULTS_SCHEMA_VERSION, environment, mode, provider, ...(outcome.changed ? { changed: outcome.changed } : {}), summary, results: failures }, null, 2));
     } else {
       if (format === 'github') for (const line of githubAnnotations(failures)) io.out(line);
       if (outcome.changed) io.err(c.dim(`changed since ${args['changed-since']}: ${outcome.changed.length ? outcome.changed.join(', ') : 'no prompt'}`));

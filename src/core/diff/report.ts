@@ -8,11 +8,13 @@ import { budgetImpacts, type BudgetActual, type BudgetImpact } from './budgets.j
 import { costRows, type CostInputs } from './cost.js';
 import { diffEntities, type EntityChange } from './entities.js';
 import { diffEvals, type EvalDiff } from './evals.js';
+import { unansweredFindings } from './evidence.js';
 import { checkPolicies } from './policy.js';
+import { plural } from '../plural.js';
 import { promptChanges, type PromptChange } from './prompts.js';
 
 /** Version of the JSON report (`schema_version`); `comment --from` reads only this one. Matches schemas/diff-report.schema.json. */
-export const DIFF_SCHEMA_VERSION = 2;
+export const DIFF_SCHEMA_VERSION = 3;
 
 /** The report, its sides and its cost section (schemas/diff-report.schema.json, from src/core/schemas/diff-report.ts). */
 export type { CostSummary, DiffReport, Side };
@@ -57,6 +59,7 @@ export function buildDiffReport(o: BuildOptions): DiffReport {
   const policyRepo = o.baseSide.exists ? o.base : o.head;
   const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump ?? 'error' }) : [];
   diagnostics.push(...thresholdFindings(o.head, evals, cost, budgets, o.thresholds ?? thresholdsOf(policyRepo)));
+  if (o.evals) diagnostics.push(...unansweredFindings(o.head, o.evals.head, { environment: o.environment, allowOffline: policyRepo.config.policy?.allow_offline === true }));
   return {
     kind: 'promptops/diff', schema_version: DIFF_SCHEMA_VERSION,
     base: o.baseSide, head: o.headSide, environment: o.environment,
@@ -75,7 +78,7 @@ function thresholdFindings(head: Repository, evals: EvalDiff | undefined, cost: 
   const out: Diagnostic[] = [];
   const config = 'promptops.config.yaml';
   if (evals && t.maxRegressions !== undefined && evals.regressions > t.maxRegressions) {
-    out.push({ code: 'eval-regressions', severity: 'error', file: config, message: `${evals.regressions} test${evals.regressions === 1 ? '' : 's'} went from pass to fail (at most ${t.maxRegressions} allowed by policy.max_eval_regressions)`, hint: 'fix the regressions listed above, or raise the threshold' });
+    out.push({ code: 'eval-regressions', severity: 'error', file: config, message: `${plural(evals.regressions, 'test')} went from pass to fail (at most ${t.maxRegressions} allowed by policy.max_eval_regressions)`, hint: 'fix the regressions listed above, or raise the threshold' });
   }
   if (t.maxIncreaseUsd !== undefined && cost.delta > t.maxIncreaseUsd) {
     out.push({ code: 'cost-increase', severity: 'error', file: config, message: `projected monthly cost rises by ${formatUsd(cost.delta)}, above policy.max_monthly_cost_increase_usd (${formatUsd(t.maxIncreaseUsd)})` });
@@ -98,10 +101,13 @@ function headline(prompts: readonly PromptChange[], entities: readonly EntityCha
   const parts: string[] = [];
   const n = prompts.length;
   const k = entities.length;
-  parts.push(n ? `${n} prompt${n === 1 ? '' : 's'} changed` : k ? `${k} config change${k === 1 ? '' : 's'}, no prompt changed` : 'no prompt or config changes');
+  parts.push(n ? `${plural(n, 'prompt')} changed` : k ? `${plural(k, 'config change')}, no prompt changed` : 'no prompt or config changes');
   if (evals && evals.head.total + evals.base.total > 0) {
     const d = evals.head.passed - evals.base.passed;
-    parts.push(`evals ${evals.head.passed}/${evals.head.total}${d ? ` (${signed(d)})` : ''}`);
+    // Skipped tests have no verdict: they are out of the ratio and said apart, never counted as passing.
+    const { skipped } = evals.head;
+    const unanswered = skipped ? `, ${plural(skipped, 'test')} skipped (offline)` : evals.assertions_skipped ? `, ${plural(evals.assertions_skipped, 'output assertion')} skipped (offline)` : '';
+    parts.push(`evals ${evals.head.passed}/${evals.head.total - skipped}${d ? ` (${signed(d)})` : ''}${unanswered}`);
   }
   if (cost.rows.length) {
     const pct = cost.pct === null ? '' : ` (${signedPct(cost.pct)})`;
@@ -109,6 +115,9 @@ function headline(prompts: readonly PromptChange[], entities: readonly EntityCha
   }
   return parts.join(' · ');
 }
+
+/** `passed/checked`, skipped tests (no verdict) said apart: `3/4 + 1 skipped`. */
+export const evalRatio = (c: { passed: number; total: number; skipped: number }): string => `${c.passed}/${c.total - c.skipped}${c.skipped ? ` + ${c.skipped} skipped` : ''}`;
 
 export const signed = (n: number): string => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '±0');
 export const signedPct = (pct: number): string => `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`;

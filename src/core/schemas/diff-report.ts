@@ -10,7 +10,7 @@ const Count = (description: string) => Type.Integer({ minimum: 0, description })
 const Tokens = (description: string) => Type.Number({ minimum: 0, description: `${description} (tokens per call; a mean, so not necessarily whole).` });
 const UsdPerMonth = (description: string) => Type.Number({ description: `${description} (USD per month of 30 days, catalog prices on \`cost.date\`, unrounded).` });
 const UsdPerPeriod = (description: string) => Type.Number({ description: `${description} (USD per budget period, unrounded).` });
-const PassTotal = (description: string) => StrictObject({ passed: Count('Tests that passed.'), total: Count('Tests run.') }, description);
+const PassTotal = (description: string) => StrictObject({ passed: Count('Tests that passed.'), total: Count('Tests run, skipped ones included.'), skipped: Count('Tests whose every assertion was skipped (no model answered: offline); neither passed nor failed.') }, description);
 
 const side = (description: string) => StrictObject(
   {
@@ -69,19 +69,21 @@ export const PromptChange = StrictObject(
   'A prompt whose file, included partials, or model assignment changed.',
 );
 
-export const TestStatus = StringEnum(['pass', 'fail', 'error'], 'Test status.');
-export const TestChangeKind = StringEnum(['regression', 'fixed', 'added', 'removed', 'still-failing', 'unchanged'], '`regression`: passed at base and fails or errors at head; `fixed`: the reverse; `still-failing`: does not pass at either side.');
+const STATUSES = ['pass', 'fail', 'error', 'skipped'] as const;
+export const TestStatus = StringEnum(STATUSES, 'Test status; `skipped`: every assertion was skipped because the offline provider answered.');
+export const TestChangeKind = StringEnum(['regression', 'fixed', 'added', 'removed', 'skipped', 'still-failing', 'unchanged'], '`regression`: passed at base and fails or errors at head; `fixed`: the reverse; `skipped`: not compared, because the test was skipped (no model answered) at base or head; `still-failing`: does not pass at either side.');
 
 export const TestChange = StrictObject(
   {
     kind: TestChangeKind,
     prompt: Type.String({ description: 'Prompt id (the head id of a renamed prompt, whose tests are matched with those of its base id).' }),
     test: Type.String({ description: 'Test name.' }),
-    base: Opt(StringEnum(['pass', 'fail', 'error'], 'Status at base; absent for new tests.')),
-    head: Opt(StringEnum(['pass', 'fail', 'error'], 'Status at head; absent for removed tests.')),
+    base: Opt(StringEnum(STATUSES, 'Status at base; absent for new tests.')),
+    head: Opt(StringEnum(STATUSES, 'Status at head; absent for removed tests.')),
     file: Type.String({ description: 'Prompt file of the test at head (at base for removed tests).' }),
     line: Opt(Type.Integer({ minimum: 1, description: 'Line of the test in `file`, when known.' })),
-    reason: Opt(Type.String({ description: 'Why the test does not pass at head: the failing assertions or the error.' })),
+    reason: Opt(Type.String({ description: 'Why the test does not pass at head: the failing assertions or the error (for a skipped test, why it was skipped).' })),
+    skipped_assertions: Opt(Count('Output assertions of the test skipped at head because the offline provider answered; absent when none.')),
   },
   'One test compared between the base and head eval runs (matched by prompt, variant and test name).',
 );
@@ -101,6 +103,7 @@ export const EvalDiff = StrictObject(
     prompts: Type.Array(PromptEvals, { description: 'Per prompt, by id.' }),
     base: PassTotal('All tests run at base.'),
     head: PassTotal('All tests run at head.'),
+    assertions_skipped: Count('Output assertions skipped at head because the offline provider answered (the check fails on them unless the base sets `policy.allow_offline: true`).'),
     regressions: Count('Tests that went from pass to fail or error (`policy.max_eval_regressions` counts these).'),
     fixed: Count('Tests that went from fail or error to pass.'),
   },
@@ -182,7 +185,7 @@ export const ReportDiagnostic = StrictObject(
 export const DiffReportFile = StrictObject(
   {
     kind: Type.Literal('promptops/diff', { description: 'File kind.' }),
-    schema_version: Type.Literal(2, { description: 'Version of this format; bumped on incompatible changes. `promptops comment --from` reads only its own version.' }),
+    schema_version: Type.Literal(3, { description: 'Version of this format; bumped on incompatible changes (3: skipped tests and assertions). `promptops comment --from` reads only its own version.' }),
     base: side('The base: what the change is compared with.'),
     head: side('The head: the change.'),
     environment: Type.String({ description: 'Environment the evals ran in.' }),

@@ -1,0 +1,138 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pullRequestRepo } from './helpers/git.js';
+import { startOpenAIServer, type OpenAIServer } from './helpers/openai-server.js';
+import { catalogModel, CONFIG_YAML, minimalRepo, run } from './helpers/repo.js';
+
+let server: OpenAIServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const config = (policy = '') => `${CONFIG_YAML}eval:
+  provider: offline
+  cache_dir: recordings
+policy:
+  max_eval_regressions: 0
+${policy}`;
+
+const MODELS = `providers:
+  local:
+    type: custom
+    base_url: http://127.0.0.1:9/v1
+models:
+${catalogModel('local/small', 'chat', [{ effective_from: '2025-01-01', input_per_mtok: 1, output_per_mtok: 4 }])}`;
+
+const FEATURE = `name: greeter
+status: active
+prompts: [greet]
+environments:
+  development:
+    model: local/small
+  staging:
+    model: local/small
+  production:
+    model: local/small
+`;
+
+// The offline provider echoes the rendered prompt, so "icontains: hello" passes while the template
+// says hello and "fails" once it says hi: a pass→fail regression that no model ever produced.
+const prompt = (version: number, line: string) => `version: ${version}
+status: approved
+changelog:
+${Array.from({ length: version }, (_, i) => `  - { version: ${i + 1}, note: v${i + 1} }`).join('\n')}
+variables:
+  name:
+    type: string
+template: |
+  ${line}
+tests:
+  - name: greets
+    vars: { name: Ada }
+    assert:
+      - { type: contains, target: prompt, value: Ada }
+      - { type: icontains, value: hello }
+  - name: prompt-only
+    vars: { name: Ada }
+    assert:
+      - { type: max-tokens, value: 100 }
+`;
+
+const base = (policy = '') => minimalRepo({
+  'promptops.config.yaml': config(policy),
+  'features/_models.yaml': MODELS,
+  'features/greeter.yaml': FEATURE,
+  'prompts/greet.yaml': prompt(1, 'Say hello to {{name}}.'),
+});
+const HEAD = { 'prompts/greet.yaml': prompt(2, 'Say hi to {{name}}.') };
+const RECORD = 'promptops eval --record --provider live --env production --prompt greet';
+
+const diffJson = async (dir: string, ...argv: string[]) => {
+  const result = await run(['diff', '--no-usage', '--json', ...argv], { cwd: dir });
+  return { ...result, report: JSON.parse(result.stdout) };
+};
+
+describe('diff and ci on evals no model answered', () => {
+  it('fails a change whose head tests were answered offline, naming them and the command that records them; never a regression', async () => {
+    const dir = await pullRequestRepo(base(), HEAD);
+    const { code, report } = await diffJson(dir);
+    expect(report.schema_version).toBe(3);
+    const greets = report.evals.tests.find((t: { test: string }) => t.test === 'greets');
+    expect(greets).toMatchObject({ kind: 'unchanged', base: 'pass', head: 'pass', skipped_assertions: 1 });
+    expect(report.evals.regressions).toBe(0);
+    const offline = report.diagnostics.filter((d: { code: string }) => d.code === 'eval-offline');
+    expect(offline).toEqual([expect.objectContaining({ severity: 'error', file: 'prompts/greet.yaml', line: 12 })]);
+    expect(offline[0].message).toBe('1 test of prompt "greet" has output assertions no model answered (the offline provider did, so they were skipped): "greets"');
+    expect(offline[0].hint).toContain(RECORD);
+    expect(code).toBe(1);
+
+    const text = await run(['diff', '--no-usage'], { cwd: dir });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain('prompts/greet.yaml:12:5 error [eval-offline] 1 test of prompt "greet" has output assertions no model answered');
+    expect(text.stderr).toContain(RECORD);
+    const markdown = await run(['diff', '--no-usage', '--format', 'markdown'], { cwd: dir });
+    expect(markdown.stdout).toContain('### ❌ promptops: 1 prompt changed · evals 2/2, 1 output assertion skipped (offline)');
+  });
+
+  it('shows a test whose every assertion was skipped as skipped, in the headline too', async () => {
+    const only = (v: number, line: string) => prompt(v, line).replace('      - { type: contains, target: prompt, value: Ada }\n', '');
+    const dir = await pullRequestRepo(minimalRepo({ ...base(), 'prompts/greet.yaml': only(1, 'Say hello to {{name}}.') }), { 'prompts/greet.yaml': only(2, 'Say hi to {{name}}.') });
+    const { code, report } = await diffJson(dir);
+    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'skipped', base: 'skipped', head: 'skipped' });
+    expect(report.evals.head).toEqual({ passed: 1, total: 2, skipped: 1 });
+    expect(report.headline).toMatch(/^1 prompt changed · evals 1\/1, 1 test skipped \(offline\) · /);
+    expect(code).toBe(1);
+  });
+
+  it('lets the base commit\'s policy.allow_offline accept offline evals (a warning), but not the pull request\'s own', async () => {
+    const allowed = await diffJson(await pullRequestRepo(base('  allow_offline: true\n'), HEAD));
+    expect(allowed.code).toBe(0);
+    expect(allowed.report.diagnostics).toEqual([expect.objectContaining({ code: 'eval-offline', severity: 'warning' })]);
+
+    const selfServed = await diffJson(await pullRequestRepo(base(), { ...HEAD, 'promptops.config.yaml': config('  allow_offline: true\n') }));
+    expect(selfServed.code).toBe(1);
+    expect(selfServed.report.diagnostics).toContainEqual(expect.objectContaining({ code: 'eval-offline', severity: 'error' }));
+  });
+
+  it('fails ci --replay on a head test without a recording, and passes once the named command has recorded it', async () => {
+    const dir = await pullRequestRepo(base(), HEAD);
+    const missing = await run(['ci', '--no-usage', '--no-comment', '--replay'], { cwd: dir });
+    expect(missing.stderr).toContain('prompts/greet.yaml:12:5 error [eval-replay-miss] 1 test of prompt "greet" has no recorded answer (--replay): "greets"');
+    expect(missing.stderr).toContain(RECORD);
+    expect(missing.code).toBe(1);
+
+    // Run the command the hint names, against a local OpenAI-compatible server.
+    server = await startOpenAIServer({ chat: () => ({ content: 'Hello Ada!' }) });
+    const [, ...argv] = RECORD.split(' ');
+    const recorded = await run(argv, { cwd: dir, env: { PROMPTOPS_LOCAL_BASE_URL: server.url } });
+    expect(recorded.code).toBe(0);
+    expect(existsSync(join(dir, 'recordings')) && readdirSync(join(dir, 'recordings')).length).toBeGreaterThan(0);
+
+    const replayed = await run(['ci', '--no-usage', '--no-comment', '--replay'], { cwd: dir });
+    expect(replayed.stderr).not.toContain('eval-replay-miss');
+    expect(replayed.stdout).toContain('1 prompt changed · evals 2/2');
+    expect(replayed.code).toBe(0);
+  });
+});
