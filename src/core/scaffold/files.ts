@@ -8,6 +8,8 @@ export function scaffoldFiles(): Record<string, string> {
   const files: Record<string, string> = {
     'promptops.config.yaml': modeline('config.schema.json', 0) + stringify({
       ...DEFAULT_CONFIG,
+      // Recordings are what CI replays: they must be committed, so not under the ignored .promptops/.
+      eval: { ...DEFAULT_CONFIG.eval, cache_dir: 'recordings' },
       signing: { private_key_env: 'PROMPTOPS_SIGNING_KEY' },
       usage: { paths: ['usage/**/*.jsonl'] },
       policy: { require_version_bump: 'error', max_eval_regressions: 0, max_monthly_cost_increase_pct: 20 },
@@ -124,7 +126,8 @@ jobs:
       - run: npx --yes promptops validate --format github
       - run: npx --yes promptops compile --out .promptops/bundles
 `,
-    '.gitignore': `.promptops/
+    '.gitignore': `# Build output, bundles and the local store; eval recordings live in recordings/ and are committed.
+.promptops/
 # Signing keys are secrets: keep them out of git; CI reads the private key from a secret env var.
 *.key
 *.pem
