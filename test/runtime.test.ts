@@ -284,6 +284,30 @@ describe('runtime client: network', () => {
     });
   });
 
+  it('takes the same revision re-signed with the right key, though its ETag did not change', async () => {
+    const server = await bundleServer();
+    const good = minimalEnvelope('production', 'Good day, {{name}}.');
+    server.publish('production', good);
+    const c = client({ source: server.url, pollIntervalMs: 60_000, longPollSeconds: 30, maxBackoffMs: 50 });
+    await c.ready();
+
+    // Revision R signed with a key the client does not trust, served under R's own ETag (as `promptops serve` does).
+    const compiled = compileRepo(repo(minimalRepo({ 'prompts/greet.yaml': PROMPT_YAML.replace('Say hello to {{name}}.', 'Welcome, {{name}}.') })), 'production').compiled;
+    const wrong = sign(compiled, privateKeyFrom(generateSigningKeys().privateKey));
+    const error = next(c, 'error');
+    server.publish('production', wrong);
+    expect(await error).toMatchObject({ code: 'wrong-key' });
+    expect(c.status().revision).toBe(revisionOf(good));
+
+    // `publish` re-signs R in the store: same revision, same ETag, now a signature the client verifies.
+    const resigned = sign(compiled);
+    expect(revisionOf(resigned)).toBe(revisionOf(wrong));
+    const changed = next(c, 'change');
+    server.publish('production', resigned);
+    expect((await changed).revision).toBe(compiled.revision);
+    expect(c.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Welcome, Ada.');
+  });
+
   it('keeps serving when the source goes away, emits stale once, and recovers', async () => {
     const server = await bundleServer();
     server.publish('production', example.production!.envelope);

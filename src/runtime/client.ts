@@ -90,9 +90,11 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
   private active?: ActiveBundle;
   private origin?: 'network' | 'cache';
   private fetchedAt?: number;
-  /** ETag of the last bundle received, and whether that bundle verified (a 304 for a rejected one confirms nothing). */
+  /**
+   * ETag of the active bundle; never that of a refused one. A refused release is fetched again (with
+   * back-off) rather than confirmed by a 304: a store may re-sign the same revision, keeping its ETag.
+   */
   private etag?: string;
-  private etagGood = false;
   private failures = 0;
   private failingSince?: number;
   private staleTimer?: NodeJS.Timeout;
@@ -208,7 +210,6 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
           const revision = this.activate(cached.text, 'cache');
           this.fetchedAt = cached.writtenAt;
           this.etag = `"${revision}"`;
-          this.etagGood = true;
           this.cachedRevision = revision;
           return;
         }
@@ -225,7 +226,7 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     while (!signal.aborted) {
       // After failures, a quick check first: a long-poll to a source that is back would only
       // answer (and clear `stale`) when the release moves or the wait runs out.
-      const wait = this.failures > 0 && this.etagGood ? 0 : this.longPollSeconds;
+      const wait = this.failures > 0 ? 0 : this.longPollSeconds;
       const startedAt = Date.now();
       const outcome = await this.poll(wait);
       let delay: number;
@@ -248,17 +249,13 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     try {
       const result = await this.source.fetch({ etag: this.etag, waitSeconds, signal: this.abort.signal });
       if (result.kind === 'unchanged') {
-        if (!this.etagGood) return 'unchanged';
         this.origin = 'network';
         this.succeeded();
         return 'unchanged';
       }
-      this.etag = result.etag;
-      this.etagGood = false;
       const previous = this.active?.revision;
       const revision = this.activate(result.body, 'network');
-      this.etag ??= `"${revision}"`;
-      this.etagGood = true;
+      this.etag = result.etag ?? `"${revision}"`;
       this.succeeded();
       if (this.cache && revision !== this.cachedRevision) this.writeCache(this.cache, revision, result.body);
       return revision === previous ? 'unchanged' : 'changed';
