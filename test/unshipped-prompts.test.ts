@@ -87,7 +87,7 @@ describe('publish: refuses an environment whose bundle would lack a feature\'s p
       const result = await run(['publish', ...flags], { cwd: dir, env });
       const at = position(FEATURE_YAML, 'production:');
       expect(result.stderr, flags.join(' ')).toContain(`features/greeter.yaml:${at.line}:${at.col} error [unshipped-prompt] feature "greeter" ships to production`);
-      expect(result.stderr).toContain('promptops publish: production would ship features without their prompts; nothing was published');
+      expect(result.stderr).toContain('promptops publish: production would ship features or running experiments without their prompts; nothing was published');
       expect(result.stdout).not.toContain('released');
       expect(result.code).toBe(1);
     }
@@ -120,6 +120,39 @@ describe('publish: refuses an environment whose bundle would lack a feature\'s p
     const current = (await store.current('production'))!;
     const { bundle } = verifyEnvelope((await store.getBundle(current.revision))!.bytes, { publicKey: KEYS.publicKey, environment: 'production' });
     expect(bundle.features.greeter).toMatchObject({ status: 'inactive', prompts: [] });
+  });
+});
+
+describe('a running experiment whose variant prompt an environment does not publish', () => {
+  const EXPERIMENT = `name: greet-test
+feature: greeter
+type: prompt_testing
+status: running
+variants:
+  - { name: control, weight: 50 }
+  - { name: shorter, weight: 50, prompt: greet-short }
+`;
+  const overrides = { 'experiments/greet-test.yaml': EXPERIMENT, 'prompts/greet-short.yaml': promptWith('review').replace('Say hello to {{name}}.', 'Hi {{name}}.') };
+
+  it('validate warns at the variant\'s prompt, once per environment that lacks it', async () => {
+    const result = await run(['validate', '--root', repo(tree(overrides)), '--json']);
+    const found = JSON.parse(result.stdout).diagnostics.filter((d: { code: string }) => d.code === 'unpublished-experiment');
+    const at = position(EXPERIMENT, 'prompt: greet-short');
+    expect(found).toEqual([
+      expect.objectContaining({ severity: 'warning', file: 'experiments/greet-test.yaml', line: at.line, col: at.col + 'prompt: '.length, message: expect.stringContaining('running experiment "greet-test" cannot run in production: variant "shorter" uses "greet-short" (status review)') }),
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it('publish refuses that environment and stores nothing; paused, it publishes', async () => {
+    const dir = await gitTree(overrides);
+    const result = await run(['publish', '--env', 'all'], { cwd: dir, env });
+    expect(result.stderr).toContain('error [unpublished-experiment] running experiment "greet-test" cannot run in production');
+    expect(result.code).toBe(1);
+    expect(await storeOf(dir).current('development')).toBeUndefined();
+
+    const paused = await gitTree({ ...overrides, 'experiments/greet-test.yaml': EXPERIMENT.replace('status: running', 'status: paused') });
+    expect((await run(['publish', '--env', 'all'], { cwd: paused, env })).code).toBe(0);
   });
 });
 

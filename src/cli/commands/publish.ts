@@ -39,7 +39,7 @@ export default defineCommand({
     const unshipped = environments.map((environment) => ({ environment, diagnostics: checkShippedPrompts({ repo, environment }) })).filter((u) => u.diagnostics.length);
     if (unshipped.length) {
       printDiagnostics(io, root, unshipped.flatMap((u) => u.diagnostics), args.json ? 'json' : 'human');
-      throw new ExitError(EXIT.failed, args.json ? '' : `promptops publish: ${unshipped.map((u) => u.environment).join(', ')} would ship features without their prompts; nothing was published`);
+      throw new ExitError(EXIT.failed, args.json ? '' : `promptops publish: ${unshipped.map((u) => u.environment).join(', ')} would ship features or running experiments without their prompts; nothing was published`);
     }
 
     const url = storeUrl(repo, args.store);

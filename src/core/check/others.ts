@@ -7,6 +7,7 @@ import type { BudgetFile } from '../schemas/budget.js';
 import type { ExperimentFile } from '../schemas/experiment.js';
 import { report, type CheckContext } from './_context.js';
 import { checkModel, nameMatchesFile } from './features.js';
+import { checkExperimentPromptsShipped } from './shipped-prompts.js';
 
 export function checkExperiment(ctx: CheckContext, experiment: Entity<ExperimentFile>): void {
   const { repo } = ctx;
@@ -31,6 +32,7 @@ export function checkExperiment(ctx: CheckContext, experiment: Entity<Experiment
     }
     if (variant.model !== undefined) checkModel(ctx, experiment, ['variants', i, 'model'], variant.model, data.status === 'running');
   }
+  for (const environment of Object.keys(repo.config.environments)) ctx.diagnostics.push(...checkExperimentPromptsShipped(repo, experiment, environment, 'warning'));
   checkDates(ctx, experiment, data.starts, data.ends);
 }
 
@@ -60,8 +62,22 @@ export function checkBudget(ctx: CheckContext, budget: Entity<BudgetFile>): void
   for (const [i, alert] of (data.alerts ?? []).entries()) {
     if (seen.has(alert.at)) report(ctx, budget, ['alerts', i, 'at'], { code: 'duplicate-alert', message: `two alerts at ${alert.at}` });
     seen.add(alert.at);
+    // Checked here rather than as a schema maximum so the message can carry the fraction meant.
+    if (alert.at > MAX_ALERT_AT) report(ctx, budget, ['alerts', i, 'at'], alertPercent(alert.at));
   }
   checkDates(ctx, budget, data.starts, data.ends);
+}
+
+/** `at` is a fraction of the amount; above 1 alerts past the budget (1.2 = 120 %), above 2 is taken for a percent. */
+const MAX_ALERT_AT = 2;
+
+function alertPercent(at: number) {
+  const fraction = at / 100;
+  return {
+    code: 'alert-percent',
+    message: `alert at ${at} means ${at}× the amount, so it would never fire: "at" is a fraction of the amount, at most ${MAX_ALERT_AT}`,
+    hint: fraction <= MAX_ALERT_AT ? `did you mean "at: ${+fraction.toFixed(6)}"? (${at}% of the amount)` : `write the threshold as a fraction of the amount: 0.8 for 80%, 1.2 for 120%`,
+  };
 }
 
 function checkDates(ctx: CheckContext, entity: Entity<unknown>, starts?: string, ends?: string): void {

@@ -1,5 +1,6 @@
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import type { Entity, Repository } from '../repository.js';
+import type { ExperimentFile } from '../schemas/experiment.js';
 import type { FeatureFile } from '../schemas/feature.js';
 import type { PromptFile } from '../schemas/prompt.js';
 import { locate } from '../source.js';
@@ -47,10 +48,35 @@ export function checkFeaturePromptsShipped(repo: Repository, feature: Entity<Fea
   }));
 }
 
-/** `checkFeaturePromptsShipped` for every feature in one environment's bundle (what `publish` refuses). */
+/**
+ * A running experiment whose variant uses a prompt the environment does not publish cannot run there:
+ * the compiler leaves it out of the bundle (`unpublished-experiment`), so every unit silently gets the
+ * control while the file says "running". Reported at the variant's `prompt`.
+ */
+export function checkExperimentPromptsShipped(repo: Repository, experiment: Entity<ExperimentFile>, environment: string, severity: Severity): Diagnostic[] {
+  const config = repo.config.environments[environment];
+  const feature = repo.features.get(experiment.data.feature);
+  if (!experiment.valid || experiment.data.status !== 'running' || !config || !feature?.valid || !feature.data.environments[environment]) return [];
+  const publish: readonly string[] = config.publish;
+  return experiment.data.variants.flatMap((variant, i) => {
+    const prompt = variant.prompt === undefined ? undefined : repo.prompts.get(variant.prompt);
+    if (!prompt?.valid || publish.includes(prompt.data.status)) return [];
+    return [{
+      code: 'unpublished-experiment', severity, file: experiment.file, ...locate(experiment.source, ['variants', i, 'prompt']), path: ['variants', i, 'prompt'],
+      message: `running experiment "${experiment.id}" cannot run in ${environment}: variant "${variant.name}" uses ${describe(prompt)}, and ${environment} publishes only ${publish.join(', ') || 'no status'}; the bundle leaves the experiment out, so every unit would get the control`,
+      hint: `approve "${prompt.id}" for ${environment}, or set "status: paused" (or draft) on the experiment until it is`,
+    }];
+  });
+}
+
+/** Every feature and running experiment of one environment's bundle whose prompts it lacks (what `publish` refuses). */
 export function checkShippedPrompts(options: { repo: Repository; environment: string; severity?: Severity }): Diagnostic[] {
   const { repo, environment } = options;
-  return [...repo.features.values()].flatMap((feature) => checkFeaturePromptsShipped(repo, feature, environment, options.severity ?? 'error'));
+  const severity = options.severity ?? 'error';
+  return [
+    ...[...repo.features.values()].flatMap((feature) => checkFeaturePromptsShipped(repo, feature, environment, severity)),
+    ...[...repo.experiments.values()].flatMap((experiment) => checkExperimentPromptsShipped(repo, experiment, environment, severity)),
+  ];
 }
 
 const describe = (prompt: Entity<PromptFile>) => `"${prompt.id}" (status ${prompt.data.status})`;
