@@ -90,7 +90,7 @@ describe('spend budgets', () => {
     const { code, json } = await budgetsJson(dir);
     expect(code).toBe(0);
     const [b] = json.budgets;
-    expect(b).toMatchObject({ name: 'growth-monthly', window: { start: '2026-11-01', end: '2026-12-01' }, spend_usd: 5, used: 0.5, status: 'on_track' });
+    expect(b).toMatchObject({ name: 'growth-monthly', window: { first_day: '2026-11-01', last_day: '2026-11-30', start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' }, spend_usd: 5, used: 0.5, status: 'on_track' });
     // 10 days elapsed at the end of Nov 10: $0.50/day; 20 days left: 5 + 0.5 × 20 = 15; $10 reached after 10 more days.
     expect(b.burn_rate_usd_per_day).toBeCloseTo(0.5, 9);
     expect(b.projected_usd).toBeCloseTo(15, 9);
@@ -128,7 +128,8 @@ describe('spend budgets', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /hook', 'POST /repos/acme/app/issues']);
     const [hook, issue] = server.requests;
-    expect(hook!.body).toMatchObject({ budget: 'growth-monthly', threshold: { at: 0.5, severity: 'info' }, spend_usd: 5, amount_usd: 10, period: { kind: 'monthly', start: '2026-11-01', end: '2026-12-01' } });
+    expect(hook!.body).toMatchObject({ budget: 'growth-monthly', threshold: { at: 0.5, severity: 'info' }, spend_usd: 5, amount_usd: 10, period: { kind: 'monthly', first_day: '2026-11-01', last_day: '2026-11-30', start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' } });
+    expect(hook!.body.text).toContain('for the monthly period 2026-11-01 to 2026-11-30');
     expect(hook!.body.text).toContain('Budget "Growth team, monthly" reached 50% of $10.00');
     expect(issue!.headers.authorization).toBe('token gh-test-token');
     expect(issue!.body).toMatchObject({ labels: ['budget'] });
@@ -173,8 +174,26 @@ describe('spend budgets', () => {
     const dir = spendRepo({ 'budgets/growth-monthly.yaml': BUDGET, 'budgets/growth-daily.yaml': daily, 'usage/a.jsonl': jsonl(daily30()) });
     const r = await run(['spend', 'budgets', '--json', '--as-of', '2026-11-30'], { cwd: dir });
     const [d, m] = JSON.parse(r.stdout).budgets;
-    expect(m).toMatchObject({ window: { start: '2026-11-01', end: '2026-12-01' }, spend_usd: 3 });
-    expect(d).toMatchObject({ window: { start: '2026-11-30', end: '2026-12-01' }, spend_usd: 0.1 });
+    expect(m).toMatchObject({ window: { first_day: '2026-11-01', last_day: '2026-11-30', end: '2026-12-01T00:00:00.000Z' }, spend_usd: 3 });
+    expect(d).toMatchObject({ window: { first_day: '2026-11-30', last_day: '2026-11-30', start: '2026-11-30T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' }, spend_usd: 0.1 });
+  });
+
+  it('shows the window the same way in the table and in --json: first and last day inclusive, end instant exclusive', async () => {
+    const weekly = BUDGET.replace('period: monthly', 'period: weekly').replace('name: growth-monthly', 'name: growth-weekly');
+    const quarterly = BUDGET.replace('period: monthly', 'period: quarterly').replace('name: growth-monthly', 'name: growth-quarterly');
+    const dir = spendRepo({ 'budgets/growth-weekly.yaml': weekly, 'budgets/growth-quarterly.yaml': quarterly, 'usage/a.jsonl': jsonl(daily30()) });
+    const args = ['spend', 'budgets', '--as-of', '2026-11-19'];
+    const json = JSON.parse((await run([...args, '--json'], { cwd: dir })).stdout) as { budgets: Array<{ name: string; window: Record<string, string> }> };
+    const table = (await run(args, { cwd: dir })).stdout;
+    // 2026-11-19 is a Thursday: its week runs Monday 16 to Sunday 22; its quarter October to December.
+    const expected: Record<string, [string, string]> = { 'growth-weekly': ['2026-11-16', '2026-11-22'], 'growth-quarterly': ['2026-10-01', '2026-12-31'] };
+    for (const b of json.budgets) {
+      const [first, last] = expected[b.name]!;
+      expect(b.window).toEqual({ first_day: first, last_day: last, start: `${first}T00:00:00.000Z`, end: new Date(Date.parse(`${last}T00:00:00Z`) + 86_400_000).toISOString() });
+      // The last instant inside the window is on the last day shown.
+      expect(new Date(Date.parse(b.window.end!) - 1).toISOString().slice(0, 10)).toBe(last);
+      expect(table).toMatch(new RegExp(`${b.name}\\s+\\w+ ${first}…${last}\\s`));
+    }
   });
 
   it('uses calendar windows in UTC (weeks start on Monday) and leaves budgets outside starts/ends inactive', async () => {
@@ -188,5 +207,46 @@ describe('spend budgets', () => {
     const { code, json } = await budgetsJson(dir);
     expect(code).toBe(0);
     expect(json.budgets[0].status).toBe('inactive');
+  });
+});
+
+describe('budget alerts written as percent', () => {
+  const percent = BUDGET.replace('  - { at: 0.8, severity: warning }', '  - { at: 80, severity: warning }');
+
+  it('validate fails at the file:line:col of `at` with a did-you-mean hint; 1 < at ≤ 2 stays legal', async () => {
+    const dir = spendRepo({ 'budgets/growth-monthly.yaml': percent });
+    const r = await run(['validate'], { cwd: dir });
+    expect(r.code).toBe(1);
+    // Line 9 holds the alert; `at`'s value starts at column 9.
+    const line = percent.split('\n').findIndex((l) => l.includes('at: 80')) + 1;
+    const col = percent.split('\n')[line - 1]!.indexOf('80') + 1;
+    expect(r.stdout + r.stderr).toContain(`budgets/growth-monthly.yaml:${line}:${col} error [alert-percent]`);
+    expect(r.stdout + r.stderr).toContain('hint: did you mean "at: 0.8"?');
+
+    const json = JSON.parse((await run(['validate', '--json'], { cwd: dir })).stdout);
+    const diagnostics = (json.diagnostics ?? json.files?.flatMap((f: { diagnostics: unknown[] }) => f.diagnostics)) as Array<Record<string, unknown>>;
+    expect(diagnostics.filter((d) => d.code === 'alert-percent')).toEqual([expect.objectContaining({ file: 'budgets/growth-monthly.yaml', line, col, severity: 'error' })]);
+
+    writeFileSync(join(dir, 'budgets/growth-monthly.yaml'), BUDGET.replace('  - { at: 0.8, severity: warning }', '  - { at: 1.5, severity: warning }\n  - { at: 2, severity: critical }').replace('  - { at: 1.0, severity: critical }\n', ''));
+    const legal = await run(['validate'], { cwd: dir });
+    expect(legal.stdout + legal.stderr).not.toContain('alert-percent');
+  });
+
+  it('spend budgets refuses the budget file instead of reporting on track', async () => {
+    // 92% of the amount spent: with `at: 0.8` this is a warning; with `at: 80` it was reported on track.
+    const dir = spendRepo({ 'budgets/growth-monthly.yaml': percent, 'usage/a.jsonl': jsonl(daily(10, 0.92)) });
+    for (const args of [['--fail-on', 'warning'], ['--fail-on', 'warning', '--json']]) {
+      const r = await run(['spend', 'budgets', '--as-of', '2026-11-10', ...args], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stdout).not.toContain('on_track');
+      expect(r.stdout).not.toContain('on track');
+      expect(r.stderr).toContain('budgets/growth-monthly.yaml:');
+      expect(r.stderr).toContain('[alert-percent]');
+      expect(r.stderr).toContain('fix the configuration before reading spend');
+    }
+    writeFileSync(join(dir, 'budgets/growth-monthly.yaml'), BUDGET);
+    const fixed = await run(['spend', 'budgets', '--as-of', '2026-11-10', '--fail-on', 'warning', '--json'], { cwd: dir });
+    expect(fixed.code).toBe(1);
+    expect(JSON.parse(fixed.stdout).budgets[0].status).toBe('warning');
   });
 });

@@ -107,6 +107,19 @@ describe('spend: JSON Lines, each line on its own', () => {
     expect(Math.abs(out.total.cost_usd - (expected.cost + sum(clean.map((r) => expectedCost(r) ?? 0))))).toBeLessThan(1e-6);
   });
 
+  it('hive folders set their field in both ways of reading, and override the record', async () => {
+    const rows = usageRows(30, 24).map((r) => ({ ...r, environment: 'development' }));
+    const broken = [...rows.slice(0, 10).map((r) => JSON.stringify(r)), '{"timestamp":', ...rows.slice(10, 15).map((r) => JSON.stringify(r))].join('\n');
+    const dir = spendRepo({
+      'usage/environment=production/part.jsonl': `${broken}\n`,
+      'usage/environment=staging/part.jsonl': jsonl(rows.slice(15)),
+    });
+    const out = (await run(['spend', 'report', '--json', '--usage', 'usage', '--by', 'environment'], { cwd: dir })).stdout;
+    const json = JSON.parse(out) as { rows: Array<{ environment: string; calls: number }>; usage: UsageJson };
+    expect(Object.fromEntries(json.rows.map((g) => [g.environment, g.calls]))).toEqual({ production: 15, staging: 15 });
+    expect(json.usage.rejected_locations).toEqual([expect.objectContaining({ file: 'usage/environment=production/part.jsonl', line: 11 })]);
+  });
+
   it('the human output lists the first 20 rejected rows of a file and says how many more and where to see them', async () => {
     const rows = usageRows(30, 23);
     const lines: Line[] = rows.flatMap((r, i) => [{ text: JSON.stringify(r), valid: r }, bad(`{"request_id":"broken-${i}",`)]);

@@ -1,4 +1,6 @@
 import type { ArgsDef } from 'citty';
+import { todayUtc } from '../core/catalog/catalog.js';
+import { checkBudget } from '../core/check/others.js';
 import { hasErrors } from '../core/diagnostics.js';
 import { loadRepository, type Repository } from '../core/repository.js';
 import { DbError } from '../spend/duckdb.js';
@@ -37,6 +39,12 @@ export function parseRange(args: { from?: string; to?: string }, now = new Date(
 export function loadSpendRepo(io: Io, rootArg: string | undefined): Repository {
   const root = resolveRoot(io, rootArg);
   const { value: repo, diagnostics } = loadRepository({ root });
+  // Budgets get the checks of `validate` too: a budget that validate rejects (say an alert at 80,
+  // meant as 80 %) must not be reported on track.
+  if (repo) {
+    const ctx = { repo, today: todayUtc(), diagnostics };
+    for (const budget of repo.budgets.values()) if (budget.valid) checkBudget(ctx, budget);
+  }
   // Spend needs the config, the catalog and the budget/feature files; other files may be broken.
   const blocking = diagnostics.filter((d) => d.severity === 'error' && (d.file === 'promptops.config.yaml' || d.file === 'features/_models.yaml' || d.file?.startsWith('budgets/')));
   if (hasErrors(blocking) || !repo) {

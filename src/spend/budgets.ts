@@ -19,9 +19,11 @@ export interface BudgetStatus {
   period: BudgetFile['period'];
   amount: number;
   enforce: 'warn' | 'block';
-  /** Period window containing the as-of time: `start` inclusive, `end` exclusive (YYYY-MM-DD). */
+  /** Period window containing the as-of time: first day `start` and `end`, the day after the last (YYYY-MM-DD). */
   start: string;
   end: string;
+  /** Last day of the window (YYYY-MM-DD): the day before `end`. Outputs show `start`…`lastDay`. */
+  lastDay: string;
   asOf: string;
   spend: number;
   /** spend / amount. */
@@ -68,6 +70,17 @@ export function periodWindow(period: BudgetFile['period'], at: Date): { start: D
   }
 }
 
+/**
+ * A window in JSON outputs (--json, webhook payloads): the days it covers, both inclusive, as the
+ * tables show them, and the instants that bound it, `end` exclusive (like `range.to` of reports).
+ */
+export const windowJson = (s: Pick<BudgetStatus, 'start' | 'end' | 'lastDay'>) => ({
+  first_day: s.start,
+  last_day: s.lastDay,
+  start: `${s.start}T00:00:00.000Z`,
+  end: `${s.end}T00:00:00.000Z`,
+});
+
 /** SQL condition for a budget's scope over `spend_agg s` joined with `feature_teams ft`. */
 function scopeSql(scope: BudgetFile['scope']): string {
   const parts: string[] = [];
@@ -98,6 +111,7 @@ export async function budgetStatuses(db: Db, options: { budgets: ReadonlyArray<E
       enforce: b.enforce ?? 'warn',
       start: dayOf(start),
       end: dayOf(end),
+      lastDay: dayOf(new Date(end.getTime() - DAY)),
       asOf: options.asOf.toISOString(),
       alerts,
       notify: b.notify ?? [],

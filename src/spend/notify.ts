@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BudgetAlert, BudgetStatus } from './budgets.js';
+import { windowJson, type BudgetAlert, type BudgetStatus } from './budgets.js';
 
 /**
  * Budget alerts go out once per budget, period and threshold: what was sent is kept in a state
@@ -101,7 +101,7 @@ export function alertText(s: BudgetStatus, a: BudgetAlert): string {
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   return (
-    `Budget "${s.displayName}" reached ${pct(s.used)} of ${usd(s.amount)} for the ${s.period} period ${s.start} to ${new Date(Date.parse(`${s.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)} ` +
+    `Budget "${s.displayName}" reached ${pct(s.used)} of ${usd(s.amount)} for the ${s.period} period ${s.start} to ${s.lastDay} ` +
     `(${a.severity} threshold ${pct(a.at)}): spent ${usd(s.spend)}, burn ${usd(s.burnRate)}/day, projected ${usd(s.projected)}` +
     (s.exhaustion ? `, exhausted ${s.spend >= s.amount ? 'on' : 'by'} ${s.exhaustion}` : '') +
     '.'
@@ -115,7 +115,7 @@ async function sendWebhook(fetchImpl: typeof fetch, env: NodeJS.ProcessEnv, urlE
   const payload = {
     text: alertText(s, a),
     budget: s.name,
-    period: { kind: s.period, start: s.start, end: s.end },
+    period: { kind: s.period, ...windowJson(s) },
     threshold: a,
     status: s.status,
     spend_usd: round(s.spend),

@@ -178,8 +178,8 @@ const hiveKeys = (path: string): string[] => [...path.matchAll(/[\\/]([^\\/=]+)=
 function jsonLinesSql(file: UsageFile, fields: readonly UsageField[], rejects: boolean): string {
   const struct = JSON.stringify(Object.fromEntries(fields.map((f) => [f, USAGE_FIELDS[f] === 'json' ? 'JSON' : 'VARCHAR'])));
   const hive = new Set(file.hive ? hiveKeys(file.path) : []);
-  // A field given by a partition folder fills in for records without it.
-  const column = (f: UsageField) => (hive.has(f) ? `coalesce(j.${sqlIdent(f)}, ${sqlIdent(f)}::VARCHAR) AS ${sqlIdent(f)}` : `j.${sqlIdent(f)} AS ${sqlIdent(f)}`);
+  // A field given by a partition folder overrides the record's value, as with DuckDB's JSON reader.
+  const column = (f: UsageField) => (hive.has(f) ? `${sqlIdent(f)}::VARCHAR AS ${sqlIdent(f)}` : `j.${sqlIdent(f)} AS ${sqlIdent(f)}`);
   const store = rejects
     ? `store_rejects = true, rejects_scan = ${sqlString(rejectsName('scan', file.path))}, rejects_table = ${sqlString(rejectsName('errors', file.path))}`
     : 'ignore_errors = true';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { atLeast, BUDGET_STATUSES, budgetStatuses, type BudgetSeverity, type BudgetStatus } from '../../spend/budgets.js';
+import { atLeast, BUDGET_STATUSES, budgetStatuses, windowJson, type BudgetSeverity, type BudgetStatus } from '../../spend/budgets.js';
 import { notifyBudgets, readAlertState, writeAlertState, type Delivery } from '../../spend/notify.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Colors, type Io } from '../io.js';
@@ -72,7 +72,6 @@ function parseAsOf(value: string): Date {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const lastDay = (exclusiveEnd: string) => new Date(Date.parse(`${exclusiveEnd}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 function statusLabel(c: Colors, s: BudgetStatus['status']): string {
   const text = s.replace('_', ' ');
@@ -88,7 +87,8 @@ function printStatuses(io: Io, statuses: readonly BudgetStatus[], asOf: Date, fr
   io.out(c.dim(`as of ${asOf.toISOString().slice(0, 16).replace('T', ' ')} UTC${fromLogs ? ' (latest call in the logs)' : ''}`));
   const rows = statuses.map((s) => [
     s.name,
-    `${s.period} ${s.start}…${lastDay(s.end)}`,
+    // First and last day, both inclusive: the window's first_day and last_day in --json.
+    `${s.period} ${s.start}…${s.lastDay}`,
     formatUsd(s.spend),
     formatUsd(s.amount),
     pct(s.used),
@@ -117,7 +117,7 @@ function toJson(s: BudgetStatus) {
     name: s.name,
     file: s.file,
     period: s.period,
-    window: { start: s.start, end: s.end },
+    window: windowJson(s),
     amount_usd: s.amount,
     spend_usd: round(s.spend),
     used: round(s.used),

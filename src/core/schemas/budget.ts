@@ -24,7 +24,11 @@ export const BudgetFile = StrictObject(
     alerts: Type.Optional(Type.Array(
       StrictObject(
         {
-          at: Type.Number({ minimum: 0, description: 'Fraction of `amount` (0.8 = 80%) at which the alert fires.' }),
+          at: Type.Number({
+            minimum: 0,
+            description:
+              'Fraction of `amount` at which the alert fires: 0.8 = 80%, 1.2 = 120% (past the budget). A fraction, not a percent: `at: 80` would mean 80 times the amount and never fire, so `promptops validate` rejects values above 2 (error `alert-percent`, suggesting 0.8).',
+          }),
           severity: StringEnum(['info', 'warning', 'critical'], 'Alert severity.'),
         },
         'An alert threshold.',
