@@ -278,7 +278,7 @@ describe('eval output', () => {
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="answer" tests="2" failures="1" errors="0"/);
     expect(xml).toContain('<failure message="contains: output does not contain &quot;missing &amp; &lt;gone>&quot; (got &quot;answer &lt;ok> &amp; done&quot;, 18 chars)"/>');
-    expect(r.stdout).toMatch(/^::error file=prompts\/answer\.yaml,line=\d+,title=eval fail: answer › fails::contains: output does not contain/m);
+    expect(r.stdout).toMatch(/^::error file=prompts\/answer\.yaml,line=\d+,title=eval fail%3A answer › fails::contains: output does not contain/m);
   });
 
   it('runs only the prompts named, and rejects unknown ones as a usage error', async () => {

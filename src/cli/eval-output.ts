@@ -3,6 +3,7 @@ import { plural } from '../core/plural.js';
 import { textTable } from './table.js';
 import { passRate, type EvalSummary, type GroupSummary } from '../eval/report.js';
 import type { TestResult } from '../eval/run.js';
+import { workflowCommand } from './format.js';
 import { colors, type Io } from './io.js';
 
 /** A progress bar on an interactive terminal; nothing in CI logs or pipes. */
@@ -92,13 +93,13 @@ function byVariant(groups: GroupSummary[]): GroupSummary[] {
 
 const max = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
+/** One workflow command per test that did not pass: an error for a failed or errored test, a notice for a skipped one. */
 export function githubAnnotations(results: TestResult[]): string[] {
-  const esc = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   return results
     .filter((r) => r.status !== 'pass')
     .map((r) => {
       const why = r.error?.kind === 'assertion' || !r.error ? r.assertions.filter((a) => !a.pass && Boolean(a.skipped) === (r.status === 'skipped')).map((a) => `${a.type}: ${a.reason}`).join('; ') : r.error.message;
-      return `::${r.status === 'skipped' ? 'notice' : 'error'} file=${r.file},line=${r.line},title=${esc(`eval ${r.status}: ${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}`)}::${esc(why)}`;
+      return workflowCommand(r.status === 'skipped' ? 'notice' : 'error', { file: r.file, line: r.line, title: `eval ${r.status}: ${r.prompt}${r.variant ? ` [${r.variant}]` : ''} › ${r.test}` }, why);
     });
 }
 

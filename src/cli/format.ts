@@ -47,12 +47,28 @@ export function summaryLine(diagnostics: Diagnostic[], c: Colors): string {
 /** GitHub workflow commands: annotations on the pull request's changed files. */
 export function formatGithub(diagnostics: Diagnostic[]): string {
   return diagnostics
-    .map((d) => {
-      const kind = d.severity === 'info' ? 'notice' : d.severity;
-      const props = [d.file && `file=${escapeProperty(d.file)}`, d.line && `line=${d.line}`, d.col && `col=${d.col}`, `title=${escapeProperty(`promptops [${d.code}]`)}`].filter(Boolean).join(',');
-      return `::${kind} ${props}::${escapeData(d.message + (d.hint ? `\nhint: ${d.hint}` : ''))}`;
-    })
+    .map((d) => workflowCommand(d.severity === 'info' ? 'notice' : d.severity, { file: d.file, line: d.line, col: d.col, title: `promptops [${d.code}]` }, d.message + (d.hint ? `\nhint: ${d.hint}` : '')))
     .join('\n');
+}
+
+export interface AnnotationProperties {
+  file?: string;
+  line?: number;
+  col?: number;
+  title?: string;
+}
+
+/**
+ * One workflow command (`::error file=…,line=…,title=…::message`), the only writer of them, so
+ * every `--format github` output escapes alike. The runner splits properties on "," and "=", so
+ * property values also escape ":" and ","; the message escapes only "%", CR and LF.
+ */
+export function workflowCommand(kind: 'error' | 'warning' | 'notice', properties: AnnotationProperties, message: string): string {
+  const props = Object.entries(properties)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
+    .join(',');
+  return `::${kind}${props ? ` ${props}` : ''}::${escapeData(message)}`;
 }
 
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
