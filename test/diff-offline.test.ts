@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pullRequestRepo } from './helpers/git.js';
+import { simpleGit } from 'simple-git';
+import { commitChanges, pullRequestRepo } from './helpers/git.js';
 import { startOpenAIServer, type OpenAIServer } from './helpers/openai-server.js';
-import { catalogModel, CONFIG_YAML, minimalRepo, run } from './helpers/repo.js';
+import { catalogModel, CONFIG_YAML, gitRepo, minimalRepo, repo, run } from './helpers/repo.js';
 
 let server: OpenAIServer | undefined;
 afterEach(async () => {
@@ -92,6 +93,7 @@ describe('diff and ci on evals no model answered', () => {
     expect(text.code).toBe(1);
     expect(text.stderr).toContain('prompts/greet.yaml:12:5 error [eval-offline] 1 test of prompt "greet" has output assertions no model answered');
     expect(text.stderr).toContain(RECORD);
+    expect(text.stderr).toContain('promptops diff: 1 error; the check fails');
     const markdown = await run(['diff', '--no-usage', '--format', 'markdown'], { cwd: dir });
     expect(markdown.stdout).toContain('### ❌ promptops: 1 prompt changed · evals 2/2, 1 output assertion skipped (offline)');
   });
@@ -104,6 +106,22 @@ describe('diff and ci on evals no model answered', () => {
     expect(report.evals.head).toEqual({ passed: 1, total: 2, skipped: 1 });
     expect(report.headline).toMatch(/^1 prompt changed · evals 1\/1, 1 test skipped \(offline\) · /);
     expect(code).toBe(1);
+  });
+
+  it('leaves a test that passed at base with a recorded answer and is skipped at head out of the change in passing tests', async () => {
+    const only = (v: number, line: string) => prompt(v, line).replace('      - { type: contains, target: prompt, value: Ada }\n', '');
+    const dir = repo(minimalRepo({ ...base(), 'prompts/greet.yaml': only(1, 'Say hello to {{name}}.') }));
+    await gitRepo(dir);
+    await simpleGit({ baseDir: dir }).raw(['branch', '-M', 'main']);
+    server = await startOpenAIServer({ chat: () => ({ content: 'Hello Ada!' }) });
+    expect((await run(RECORD.split(' ').slice(1), { cwd: dir, env: { PROMPTOPS_LOCAL_BASE_URL: server.url } })).code).toBe(0);
+    await simpleGit({ baseDir: dir }).checkoutLocalBranch('change');
+    await commitChanges(dir, { 'prompts/greet.yaml': only(2, 'Say hi to {{name}}.') });
+    const { report } = await diffJson(dir);
+    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'skipped', base: 'pass', head: 'skipped' });
+    expect(report.evals.base).toEqual({ passed: 2, total: 2, skipped: 0 });
+    // 2 passed at base, 1 at head, but the missing one was not checked: no "(−1)".
+    expect(report.headline).toMatch(/^1 prompt changed · evals 1\/1, 1 test skipped \(offline\) · /);
   });
 
   it('lets the base commit\'s policy.allow_offline accept offline evals (a warning), but not the pull request\'s own', async () => {
@@ -121,6 +139,7 @@ describe('diff and ci on evals no model answered', () => {
     const missing = await run(['ci', '--no-usage', '--no-comment', '--replay'], { cwd: dir });
     expect(missing.stderr).toContain('prompts/greet.yaml:12:5 error [eval-replay-miss] 1 test of prompt "greet" has no recorded answer (--replay): "greets"');
     expect(missing.stderr).toContain(RECORD);
+    expect(missing.stderr).toContain('✖ promptops ci: 1 error; the check fails');
     expect(missing.code).toBe(1);
 
     // Run the command the hint names, against a local OpenAI-compatible server.

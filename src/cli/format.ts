@@ -1,4 +1,5 @@
 import { countBySeverity, type Diagnostic } from '../core/diagnostics.js';
+import { plural } from '../core/plural.js';
 import { redactUrlsIn } from '../core/store-url.js';
 import type { Colors } from './io.js';
 
@@ -39,7 +40,6 @@ export function formatHuman(diagnostics: Diagnostic[], readFile: (file: string) 
 
 export function summaryLine(diagnostics: Diagnostic[], c: Colors): string {
   const { error, warning } = countBySeverity(diagnostics);
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (error > 0) return c.red(`✖ ${plural(error, 'error')}, ${plural(warning, 'warning')}`);
   return warning > 0 ? c.yellow(`✔ valid, ${plural(warning, 'warning')}`) : c.green('✔ valid');
 }

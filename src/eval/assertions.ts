@@ -43,7 +43,7 @@ interface Outcome {
 
 /** An output assertion on an offline answer: not checked, so neither passed nor failed, and without weight in the score. */
 export function skippedAssertion(assertion: Assertion): AssertionResult {
-  return { ...baseOf(assertion), pass: false, score: 0, skipped: true, reason: 'skipped: the offline provider answered (an echo of the input, not a model answer); record real answers with "promptops eval --record"' };
+  return { ...baseOf(assertion), pass: false, score: 0, skipped: true, reason: 'skipped: the offline provider answered (a stand-in made from the request, not a model answer); record real answers with "promptops eval --record"' };
 }
 
 const baseOf = (assertion: Assertion) => ({ type: assertion.type, target: targetOf(assertion), weight: assertion.weight ?? 1, ...(assertion.description ? { description: assertion.description } : {}) });

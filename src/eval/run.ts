@@ -59,7 +59,8 @@ export async function runTests(options: RunOptions): Promise<void> {
     jobs.map((job, i) =>
       limit(async () => {
         const result = await runTest(job, options);
-        if (result.status !== 'pass') result.line = locate(options.repo.prompts.get(job.prompt)!.source, ['tests', job.testIndex]).line;
+        // Where to look: tests that did not pass, and those with assertions no model answered.
+        if (result.status !== 'pass' || result.assertions.some((a) => a.skipped)) result.line = locate(options.repo.prompts.get(job.prompt)!.source, ['tests', job.testIndex]).line;
         done.set(i, result);
         options.onProgress?.(++finished, jobs.length);
         await flush();

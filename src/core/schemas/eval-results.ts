@@ -32,7 +32,7 @@ export const TestOutcome = StrictObject(
     environment: Type.String({ description: 'Environment of the assignment.' }),
     model: Opt(Type.String({ description: '`provider/model` called.' })),
     file: Type.String({ description: 'Prompt file, relative to the repository root.' }),
-    line: Opt(Type.Integer({ minimum: 1, description: 'Line of the test in `file`; present on tests that did not pass.' })),
+    line: Opt(Type.Integer({ minimum: 1, description: 'Line of the test in `file`; present on tests that did not pass or had assertions skipped.' })),
     status: StringEnum(['pass', 'fail', 'error', 'skipped'], 'Decided by the assertions that were checked. `error`: the test could not be evaluated (call failed, render failed, assertion errored, or `replay-miss`: no recorded response under `--replay`); `skipped`: every assertion was skipped (output assertions on an offline answer), so nothing was checked.'),
     score: Type.Number({ minimum: 0, maximum: 1, description: 'Weighted assertion score.' }),
     threshold: Opt(Type.Number({ description: 'Pass mark of the weighted score; without it every assertion must pass.' })),
