@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compileValidator } from '../src/core/schemas/compile-validator.js';
 import { evalRepo, localEnv, promptWithTests } from './helpers/eval-repo.js';
 import { startOpenAIServer, type OpenAIServer } from './helpers/openai-server.js';
-import { run } from './helpers/repo.js';
+import { EXAMPLE_ROOT, run, tempDir } from './helpers/repo.js';
 
 interface Assertion { type: string; target: string; pass: boolean; score: number; skipped?: boolean; reason: string }
 interface Result { test: string; status: string; source?: string; assertions: Assertion[]; grading: { calls: number }; error?: { kind: string } }
@@ -130,5 +130,21 @@ describe('eval with recorded answers and unrecorded grading', () => {
     expect(offline.assertions.map((a) => [a.type, a.pass, a.skipped ?? false])).toEqual([['llm-rubric', true, false], ['similar', false, true]]);
     expect(offline.assertions[1]!.reason).toContain('offline provider answered the embedding call');
     expect(offline.status).toBe('pass');
+  });
+});
+
+describe('the example repository (npm start)', () => {
+  it('evaluates its 31 tests as npm start does, none answered by the offline provider, none skipped (README)', async () => {
+    const out = join(tempDir(), 'results.json');
+    const r = await run(['eval', '--env', 'production', '--output', out], { cwd: EXAMPLE_ROOT });
+    expect(r.code).toBe(0);
+    const file = JSON.parse(readFileSync(out, 'utf8')) as ResultsFile;
+    const answered = file.results.filter((t) => t.source !== undefined);
+    const promptOnly = file.results.filter((t) => t.assertions.every((a) => a.target === 'prompt'));
+    expect([file.results.length, answered.length, promptOnly.length]).toEqual([31, 20, 11]);
+    expect(answered.every((t) => t.source === 'cache')).toBe(true);
+    expect(file.results.flatMap((t) => t.assertions).filter((a) => a.skipped)).toEqual([]);
+    expect(file.summary).toMatchObject({ total: 31, passed: 31, skipped: 0, assertions_skipped: 0 });
+    expect(r.stdout).not.toContain('skipped');
   });
 });
