@@ -102,7 +102,7 @@ describe('diff and ci on evals no model answered', () => {
     const only = (v: number, line: string) => prompt(v, line).replace('      - { type: contains, target: prompt, value: Ada }\n', '');
     const dir = await pullRequestRepo(minimalRepo({ ...base(), 'prompts/greet.yaml': only(1, 'Say hello to {{name}}.') }), { 'prompts/greet.yaml': only(2, 'Say hi to {{name}}.') });
     const { code, report } = await diffJson(dir);
-    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'skipped', base: 'skipped', head: 'skipped' });
+    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'unanswered', base: 'skipped', head: 'skipped' });
     expect(report.evals.head).toEqual({ passed: 1, total: 2, skipped: 1 });
     expect(report.headline).toMatch(/^1 prompt changed · evals 1\/1, 1 test skipped \(offline\) · /);
     expect(code).toBe(1);
@@ -118,10 +118,30 @@ describe('diff and ci on evals no model answered', () => {
     await simpleGit({ baseDir: dir }).checkoutLocalBranch('change');
     await commitChanges(dir, { 'prompts/greet.yaml': only(2, 'Say hi to {{name}}.') });
     const { report } = await diffJson(dir);
-    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'skipped', base: 'pass', head: 'skipped' });
+    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'unanswered', base: 'pass', head: 'skipped' });
     expect(report.evals.base).toEqual({ passed: 2, total: 2, skipped: 0 });
     // 2 passed at base, 1 at head, but the missing one was not checked: no "(−1)".
     expect(report.headline).toMatch(/^1 prompt changed · evals 1\/1, 1 test skipped \(offline\) · /);
+  });
+
+  it('fails a recorded answer whose rubric only the offline provider could grade (grader-offline) as eval-offline', async () => {
+    const rubric = (v: number, text: string) => prompt(v, 'Say hello to {{name}}.').replace('      - { type: icontains, value: hello }\n', `      - { type: llm-rubric, value: ${text}, provider: local/small }\n`);
+    const dir = repo(minimalRepo({ ...base(), 'prompts/greet.yaml': rubric(1, 'Greets Ada.') }));
+    await gitRepo(dir);
+    await simpleGit({ baseDir: dir }).raw(['branch', '-M', 'main']);
+    // The tested answer is recorded; the grade of the head's new rubric is not.
+    server = await startOpenAIServer({ chat: (body) => ({ content: body.messages[0]!.content.startsWith('You grade') ? '{"reason":"ok","score":1,"pass":true}' : 'Hello Ada!' }) });
+    const recorded = await run(['eval', '--record', '--provider', 'live', '--env', 'production', '--prompt', 'greet'], { cwd: dir, env: { PROMPTOPS_LOCAL_BASE_URL: server.url } });
+    expect(recorded.code, recorded.stdout + recorded.stderr).toBe(0);
+    await simpleGit({ baseDir: dir }).checkoutLocalBranch('change');
+    // Only the rubric changes: the prompt sent to the model is the same, so its recorded answer is found.
+    await commitChanges(dir, { 'prompts/greet.yaml': rubric(1, 'Greets Ada by name.') });
+    const { code, report } = await diffJson(dir);
+    // No model graded the head: that is no regression, and the check fails for the missing grade instead.
+    expect(report.evals.tests.find((t: { test: string }) => t.test === 'greets')).toMatchObject({ kind: 'unanswered', base: 'pass', head: 'error', reason: expect.stringContaining('llm-rubric needs a grader model') });
+    expect(report.evals.regressions).toBe(0);
+    expect(report.diagnostics).toEqual([expect.objectContaining({ code: 'eval-offline', severity: 'error', message: expect.stringContaining('"greets"') })]);
+    expect(code).toBe(1);
   });
 
   it('lets the base commit\'s policy.allow_offline accept offline evals (a warning), but not the pull request\'s own', async () => {

@@ -4,13 +4,14 @@ import type { TestOutcome } from '../schemas/eval-results.js';
 /** The `evals` section of the report and its entries (schemas/diff-report.schema.json). */
 export type { EvalDiff, PromptEvals, TestChange, TestChangeKind, TestStatus };
 
-const ORDER: TestChangeKind[] = ['regression', 'fixed', 'added', 'removed', 'skipped', 'still-failing', 'unchanged'];
+const ORDER: TestChangeKind[] = ['regression', 'fixed', 'added', 'removed', 'unanswered', 'still-failing', 'unchanged'];
 
 /**
  * Per-test comparison of two eval runs. Tests are matched by prompt and name; `renamed` maps a
  * base prompt id to its head id so a renamed prompt's tests are compared, not added and removed.
- * A side where the test was skipped (no model answered) has no verdict, so that test is not
- * compared: an offline echo that changes with the wording is never a regression or a fix.
+ * A side where no model answered (an offline answer, a replay miss, an offline grader) has no
+ * verdict, so that test is not compared: an offline echo that changes with the wording, or an
+ * answer not recorded yet, is never a regression or a fix.
  */
 export function diffEvals(base: readonly TestOutcome[], head: readonly TestOutcome[], renamed: ReadonlyMap<string, string> = new Map()): EvalDiff {
   const key = (prompt: string, t: TestOutcome) => `${prompt}\u0000${t.variant ?? ''}\u0000${t.test}`;
@@ -19,7 +20,7 @@ export function diffEvals(base: readonly TestOutcome[], head: readonly TestOutco
   const tests: TestChange[] = [];
   for (const [k, h] of after) {
     const b = before.get(k);
-    const kind: TestChangeKind = !b ? 'added' : b.status === 'skipped' || h.status === 'skipped' ? 'skipped' : pass(b) && !pass(h) ? 'regression' : !pass(b) && pass(h) ? 'fixed' : pass(h) ? 'unchanged' : 'still-failing';
+    const kind: TestChangeKind = !b ? 'added' : unanswered(b) || unanswered(h) ? 'unanswered' : pass(b) && !pass(h) ? 'regression' : !pass(b) && pass(h) ? 'fixed' : pass(h) ? 'unchanged' : 'still-failing';
     const skipped = skippedAssertions(h);
     tests.push({ kind, prompt: h.prompt, test: h.test, ...(b ? { base: b.status } : {}), head: h.status, file: h.file, ...(h.line ? { line: h.line } : {}), ...(pass(h) ? {} : { reason: reasonOf(h) }), ...(skipped ? { skipped_assertions: skipped } : {}) });
   }
@@ -51,6 +52,7 @@ export function diffEvals(base: readonly TestOutcome[], head: readonly TestOutco
 }
 
 const pass = (t: TestOutcome) => t.status === 'pass';
+const unanswered = (t: TestOutcome) => t.status === 'skipped' || t.error?.kind === 'replay-miss' || t.error?.kind === 'grader-offline';
 const skippedAssertions = (t: TestOutcome) => t.assertions.filter((a) => a.skipped).length;
 const totals = (ts: readonly TestOutcome[]) => ({ passed: ts.filter(pass).length, total: ts.length, skipped: ts.filter((t) => t.status === 'skipped').length });
 

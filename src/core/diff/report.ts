@@ -103,8 +103,8 @@ function headline(prompts: readonly PromptChange[], entities: readonly EntityCha
   const k = entities.length;
   parts.push(n ? `${plural(n, 'prompt')} changed` : k ? `${plural(k, 'config change')}, no prompt changed` : 'no prompt or config changes');
   if (evals && evals.head.total + evals.base.total > 0) {
-    // Skipped tests have no verdict: they are out of the ratio and of the change, and said apart.
-    const d = evals.tests.filter((t) => t.kind !== 'skipped').reduce((n, t) => n + (t.head === 'pass' ? 1 : 0) - (t.base === 'pass' ? 1 : 0), 0);
+    // Skipped tests have no verdict: they are out of the ratio and said apart; unanswered ones are out of the change.
+    const d = evals.tests.filter((t) => t.kind !== 'unanswered').reduce((n, t) => n + (t.head === 'pass' ? 1 : 0) - (t.base === 'pass' ? 1 : 0), 0);
     const { skipped } = evals.head;
     const unanswered = skipped ? `, ${plural(skipped, 'test')} skipped (offline)` : evals.assertions_skipped ? `, ${plural(evals.assertions_skipped, 'output assertion')} skipped (offline)` : '';
     parts.push(`evals ${evals.head.passed}/${evals.head.total - skipped}${d ? ` (${signed(d)})` : ''}${unanswered}`);

@@ -71,7 +71,7 @@ export const PromptChange = StrictObject(
 
 const STATUSES = ['pass', 'fail', 'error', 'skipped'] as const;
 export const TestStatus = StringEnum(STATUSES, 'Test status; `skipped`: every assertion was skipped because the offline provider answered.');
-export const TestChangeKind = StringEnum(['regression', 'fixed', 'added', 'removed', 'skipped', 'still-failing', 'unchanged'], '`regression`: passed at base and fails or errors at head; `fixed`: the reverse; `skipped`: not compared, because the test was skipped (no model answered) at base or head; `still-failing`: does not pass at either side.');
+export const TestChangeKind = StringEnum(['regression', 'fixed', 'added', 'removed', 'unanswered', 'still-failing', 'unchanged'], '`regression`: passed at base and fails or errors at head; `fixed`: the reverse; `unanswered`: not compared, because no model answered at base or head (an offline answer, so the test was skipped; a `replay-miss`; a rubric only the offline provider could grade); `still-failing`: does not pass at either side.');
 
 export const TestChange = StrictObject(
   {
