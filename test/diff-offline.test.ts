@@ -154,6 +154,14 @@ describe('diff and ci on evals no model answered', () => {
     expect(selfServed.report.diagnostics).toContainEqual(expect.objectContaining({ code: 'eval-offline', severity: 'error' }));
   });
 
+  it('keeps a replay miss an error even when the base allows offline evals (a recording the run needs is missing)', async () => {
+    const dir = await pullRequestRepo(base('  allow_offline: true\n'), HEAD);
+    const missing = await run(['ci', '--no-usage', '--no-comment', '--replay'], { cwd: dir });
+    expect(missing.stderr).toContain('error [eval-replay-miss] 1 test of prompt "greet" has no recorded answer (--replay): "greets"');
+    expect(missing.stderr).not.toContain('allow_offline');
+    expect(missing.code).toBe(1);
+  });
+
   it('fails ci --replay on a head test without a recording, and passes once the named command has recorded it', async () => {
     const dir = await pullRequestRepo(base(), HEAD);
     const missing = await run(['ci', '--no-usage', '--no-comment', '--replay'], { cwd: dir });

@@ -8,7 +8,7 @@ import { locate } from '../source.js';
 export interface EvidenceOptions {
   /** Environment the evals ran in; the record command uses it. */
   environment: string;
-  /** `policy.allow_offline` of the base: the findings become warnings. */
+  /** `policy.allow_offline` of the base: offline findings become warnings (replay misses stay errors). */
   allowOffline: boolean;
 }
 
@@ -18,7 +18,9 @@ const SHOWN = 5;
  * A gate never passes on evidence it did not collect: head tests of the changed prompts that have
  * no recorded answer under `--replay` (`eval-replay-miss`), or whose output assertions no model
  * answered because the offline provider did (`eval-offline`), fail the check, one finding per
- * prompt, at its first such test, with the command that records them.
+ * prompt, at its first such test, with the command that records them. `allow_offline` accepts
+ * offline answers, a repository's deliberate choice; a replay miss is a recording that should exist
+ * and does not, so it fails whatever the policy.
  */
 export function unansweredFindings(head: Repository, results: readonly TestOutcome[], options: EvidenceOptions): Diagnostic[] {
   const replayMiss = new Map<string, TestOutcome[]>();
@@ -27,7 +29,6 @@ export function unansweredFindings(head: Repository, results: readonly TestOutco
     const into = r.error?.kind === 'replay-miss' ? replayMiss : unansweredOffline(r) ? offline : undefined;
     if (into) into.set(r.prompt, [...(into.get(r.prompt) ?? []), r]);
   }
-  const severity = options.allowOffline ? 'warning' : 'error';
   const cacheDir = head.config.eval?.cache_dir ?? DEFAULT_CONFIG.eval!.cache_dir!;
   const out: Diagnostic[] = [];
   for (const [code, byPrompt] of [['eval-replay-miss', replayMiss], ['eval-offline', offline]] as const) {
@@ -36,15 +37,16 @@ export function unansweredFindings(head: Repository, results: readonly TestOutco
       const index = entity?.data.tests?.findIndex((t) => t.name === tests[0]!.test) ?? -1;
       const names = tests.slice(0, SHOWN).map((t) => JSON.stringify(t.test)).join(', ') + (tests.length > SHOWN ? `, and ${tests.length - SHOWN} more` : '');
       const has = tests.length === 1 ? 'has' : 'have';
+      const relaxed = code === 'eval-offline' && options.allowOffline;
       const what = code === 'eval-replay-miss'
         ? `${has} no recorded answer (--replay)`
         : `${has} output assertions no model answered (the offline provider did, so they were skipped)`;
       out.push({
-        code, severity,
+        code, severity: relaxed ? 'warning' : 'error',
         file: tests[0]!.file,
         ...(entity && index >= 0 ? { ...locate(entity.source, ['tests', index]), path: ['tests', index] } : {}),
         message: `${plural(tests.length, 'test')} of prompt "${prompt}" ${what}: ${names}`,
-        hint: `${recordHint(prompt, options.environment, cacheDir)}${options.allowOffline ? '' : '; or set "policy.allow_offline: true" on the base branch to accept evals no model answered'}`,
+        hint: `${recordHint(prompt, options.environment, cacheDir)}${code === 'eval-offline' && !options.allowOffline ? '; or set "policy.allow_offline: true" on the base branch to accept evals no model answered' : ''}`,
       });
     }
   }
