@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assignVariant, bucketRanges, chooseVariation, hashV2 } from '../src/core/assign.js';
-import { minimalRepo, repo } from './helpers/repo.js';
+import { EXAMPLE_ROOT, minimalRepo, repo } from './helpers/repo.js';
 import { compileRepo, fileClient } from './helpers/runtime-bundle.js';
 
 /**
@@ -9,7 +10,8 @@ import { compileRepo, fileClient } from './helpers/runtime-bundle.js';
  * file). They live outside this repository and are read from there, never copied in; without the
  * file these tests are skipped, saying why.
  */
-const CASES = process.env.PROMPTOPS_GROWTHBOOK_CASES ?? '/work/shared/reference/growthbook/cases.json';
+// Next to the checkout, as the project's shared reference data sits (../shared/reference/growthbook).
+const CASES = process.env.PROMPTOPS_GROWTHBOOK_CASES ?? join(EXAMPLE_ROOT, '../shared/reference/growthbook/cases.json');
 const present = existsSync(CASES);
 
 type HashCase = [seed: string, value: string, version: number, expected: number | null];
