@@ -42,7 +42,7 @@ describe('spend report: pricing in SQL', () => {
     const dir = spendRepo({ 'usage/calls.jsonl': jsonl([...rows.slice(0, 50), ...extra]) });
     const r = await run(['spend', 'report', '--by', 'model'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('warning: 2 calls of acme/beta, acme/gamma have no catalog price on their date and no cost_usd');
+    expect(r.stderr).toContain('warning: 2 calls of acme/beta, acme/gamma have no catalog price on the call date and no cost_usd, so that cost is not counted');
     expect(r.stdout).toMatch(/acme\/gamma\s+1\s.*≥\$0\.00/);
   });
 
@@ -149,7 +149,7 @@ describe('spend report: bad rows are counted and located, never dropped silently
     const dir = spendRepo({ 'usage/bad.jsonl': `${lines.join('\n')}\n` });
     const r = await run(['spend', 'report', '--usage', 'usage/bad.jsonl'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('22 rows · 15 calls · 1 duplicate request_id rows counted once · 6 rows rejected');
+    expect(r.stderr).toContain('22 rows · 15 calls · 1 duplicate request_id row counted once · 6 rows rejected');
     expect(r.stderr).toContain('usage/bad.jsonl:2: rejected not a usage record');
     expect(r.stderr).toContain('usage/bad.jsonl:4: rejected missing required field "feature"');
     expect(r.stderr).toContain('usage/bad.jsonl:5: rejected invalid "status"');

@@ -48,7 +48,7 @@ describe('validate: the fixtures', () => {
   it('accepts the minimal repository', async () => {
     const result = await validate();
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/✔ valid — 1 prompts, 1 partials, 1 features/);
+    expect(result.stdout).toMatch(/✔ valid — 1 prompt, 1 partial, 1 feature, 0 budgets, 0 experiments/);
     expect(result.code).toBe(0);
   });
 

@@ -10,6 +10,7 @@ import { describeError } from '../spend/usage-sql.js';
 import { printDiagnostics, resolveRoot, summary } from './_shared.js';
 import { EXIT, ExitError, usageError } from './errors.js';
 import { colors, type Io } from './io.js';
+import { plural } from '../core/plural.js';
 
 export const spendArgs = {
   root: { type: 'string', description: 'Repository root (default: current directory)', valueHint: 'dir' },
@@ -81,9 +82,9 @@ const SHOWN_PER_FILE = 20;
 export function printUsageStats(io: Io, session: SpendSession): void {
   const c = colors(io);
   const { stats } = session;
-  const parts = [`${n(session.files.length)} file${session.files.length === 1 ? '' : 's'}`, `${n(stats.rows)} rows`, `${n(stats.calls)} calls`];
-  if (stats.duplicates) parts.push(`${n(stats.duplicates)} duplicate request_id rows counted once`);
-  if (stats.rejectedRows) parts.push(c.yellow(`${n(stats.rejectedRows)} rows rejected`));
+  const parts = [plural(session.files.length, 'file'), plural(stats.rows, 'row'), plural(stats.calls, 'call')];
+  if (stats.duplicates) parts.push(`${plural(stats.duplicates, 'duplicate request_id row')} counted once`);
+  if (stats.rejectedRows) parts.push(c.yellow(`${plural(stats.rejectedRows, 'row')} rejected`));
   io.err(c.dim(`usage: ${parts.join(' · ')}`));
   for (const pattern of session.unmatched) io.err(c.yellow(`warning: no usage log file matches "${pattern}"`));
   if (stats.rejectedRows) {
@@ -113,10 +114,10 @@ export function printUsageStats(io: Io, session: SpendSession): void {
   }
   if (stats.unpricedCalls) {
     io.err(
-      c.yellow(`warning: ${n(stats.unpricedCalls)} calls of ${stats.unpricedModels.join(', ')} have no catalog price on their date and no cost_usd: their cost is not counted. Add the model or an earlier price period to features/_models.yaml.`),
+      c.yellow(`warning: ${plural(stats.unpricedCalls, 'call')} of ${stats.unpricedModels.join(', ')} ${stats.unpricedCalls === 1 ? 'has' : 'have'} no catalog price on the call date and no cost_usd, so that cost is not counted. Add the model or an earlier price period to features/_models.yaml.`),
     );
   }
-  if (stats.legacyCalls) io.err(c.dim(`note: ${n(stats.legacyCalls)} calls report only tokens_used; they are priced at the input rate`));
+  if (stats.legacyCalls) io.err(c.dim(`note: ${plural(stats.legacyCalls, 'call')} ${stats.legacyCalls === 1 ? 'reports' : 'report'} only tokens_used, priced at the input rate`));
 }
 
 export const formatRejected = (r: RejectedRow, color: (s: string) => string = (s) => s): string =>

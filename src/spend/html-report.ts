@@ -5,6 +5,7 @@ import { renderHtmlReport } from './html.js';
 import { spendReport, type SpendReport } from './report.js';
 import type { SpendSession } from './session.js';
 import { formatUsd } from '../core/money.js';
+import { plural } from '../core/plural.js';
 
 const DAY = 86_400_000;
 
@@ -26,8 +27,8 @@ export async function buildHtmlReport(options: { session: SpendSession; repo: Re
   const stats = session.stats;
   const notes: string[] = [];
   if (stats.duplicates) notes.push(`${stats.duplicates.toLocaleString('en-US')} duplicate request_id rows were counted once.`);
-  if (stats.rejectedRows) notes.push(`${stats.rejectedRows.toLocaleString('en-US')} rows were rejected and are not counted (run \`promptops spend report\` to see where).`);
-  if (stats.unpricedCalls) notes.push(`${stats.unpricedCalls.toLocaleString('en-US')} calls of ${stats.unpricedModels.join(', ')} have no price: their cost is missing.`);
+  if (stats.rejectedRows) notes.push(`${plural(stats.rejectedRows, 'row')} ${stats.rejectedRows === 1 ? 'was' : 'were'} rejected and ${stats.rejectedRows === 1 ? 'is' : 'are'} not counted (run \`promptops spend report\` to see where).`);
+  if (stats.unpricedCalls) notes.push(`${plural(stats.unpricedCalls, 'call')} of ${stats.unpricedModels.join(', ')} ${stats.unpricedCalls === 1 ? 'has' : 'have'} no price: ${stats.unpricedCalls === 1 ? 'its' : 'their'} cost is missing.`);
 
   const data: HtmlReportData = {
     title: 'LLM spend',

@@ -4,6 +4,7 @@ import { renderPrompt } from '../core/render.js';
 import { countChatTokens } from '../core/tokens.js';
 import { sqlString, type Db } from './duckdb.js';
 import { SPEND_TABLE } from './scan.js';
+import { plural } from '../core/plural.js';
 
 export interface Recommendation {
   kind: 'cheaper-model' | 'prompt-caching' | 'errors';
@@ -127,7 +128,7 @@ async function cheaperModels(db: Db, options: OptimizeOptions, inWindow: string,
       saving_usd: saving,
       monthly_saving_usd: monthly(saving),
       evidence: best.evidence,
-      detail: `${v.calls.toLocaleString('en-US')} calls repriced: ${pct(1 - best.cost / currentCost)} cheaper; ${best.detail}`,
+      detail: `${plural(v.calls, 'call')} repriced: ${pct(1 - best.cost / currentCost)} cheaper; ${best.detail}`,
       verify:
         best.evidence === 'unverified'
           ? `add a model_comparison experiment for ${v.feature} with a variant using ${best.id}, then run promptops eval --experiment <name> --output .promptops/eval/results.json`
@@ -182,7 +183,7 @@ async function promptCaching(db: Db, options: OptimizeOptions, inWindow: string,
       saving_usd: saving,
       monthly_saving_usd: monthly(saving),
       evidence: 'usage',
-      detail: `${r.calls.toLocaleString('en-US')} calls averaged ${Math.round(r.cached / r.calls).toLocaleString('en-US')} cached input tokens; the first ${prefix.toLocaleString('en-US')} tokens are the same on every call. Saving if every call hits the cache (keep the prefix first and byte-identical; cache writes not counted).`,
+      detail: `${plural(r.calls, 'call')} averaged ${Math.round(r.cached / r.calls).toLocaleString('en-US')} cached input tokens; the first ${prefix.toLocaleString('en-US')} tokens are the same on every call. Saving if every call hits the cache (keep the prefix first and byte-identical; cache writes not counted).`,
     });
   }
   return out;

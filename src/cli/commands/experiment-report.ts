@@ -7,6 +7,7 @@ import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { listArg, loadSpendRepo, parseRange, spendArgs } from '../spend-shared.js';
 import { textTable } from '../table.js';
+import { plural } from '../../core/plural.js';
 
 export default defineCommand({
   args: {
@@ -69,7 +70,7 @@ const p = (x: number | null) => (x === null ? '-' : x < 0.0001 ? '<0.0001' : x.t
 function print(io: Io, name: string, status: string, found: ExperimentData, a: ExperimentAnalysis): void {
   const c = colors(io);
   // The control is named in each metric table (`vs <control>`); naming it here as well printed "control control".
-  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${found.calls.toLocaleString('en-US')} calls ${found.first_day ?? ''}…${found.last_day ?? ''}`));
+  io.out(c.bold(`experiment ${name}`) + c.dim(` (${status}) · ${plural(found.calls, 'call')} ${found.first_day ?? ''}…${found.last_day ?? ''}`));
   io.out(
     textTable(
       ['variant', 'units', 'share', 'expected'],

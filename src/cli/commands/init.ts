@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { scaffoldFiles } from '../../core/scaffold/files.js';
 import { colors, type Io } from '../io.js';
+import { plural } from '../../core/plural.js';
 
 export default defineCommand({
   args: {
@@ -26,6 +27,6 @@ export default defineCommand({
       io.out(`${c.green('write')} ${file}`);
     }
     const where = relative(io.cwd, root) || '.';
-    io.out(`\n${written} files written. Next:\n  cd ${where}\n  promptops validate\n  promptops render support/answer --vars '{"question":"Where is my invoice?"}'`);
+    io.out(`\n${plural(written, 'file')} written. Next:\n  cd ${where}\n  promptops validate\n  promptops render support/answer --vars '{"question":"Where is my invoice?"}'`);
   },
 });

@@ -4,6 +4,7 @@ import { validateRepository } from '../../core/check/index.js';
 import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
 import { EXIT, ExitError } from '../errors.js';
 import type { Io } from '../io.js';
+import { plural } from '../../core/plural.js';
 
 export default defineCommand({
   args: {
@@ -19,7 +20,7 @@ export default defineCommand({
     const ms = Math.round(performance.now() - started);
     printDiagnostics(io, root, diagnostics, format, { counts });
     if (format === 'human') {
-      const files = `${counts.prompts} prompts, ${counts.partials} partials, ${counts.features} features, ${counts.budgets} budgets, ${counts.experiments} experiments`;
+      const files = [plural(counts.prompts, 'prompt'), plural(counts.partials, 'partial'), plural(counts.features, 'feature'), plural(counts.budgets, 'budget'), plural(counts.experiments, 'experiment')].join(', ');
       io.out(`${summary(io, diagnostics)} — ${files} (${ms} ms)`);
     }
     const failed = hasErrors(diagnostics) || (args.strict && diagnostics.some((d) => d.severity === 'warning'));
