@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { compileUserPattern } from './user-regex.js';
 
 /**
  * The regex of a `regex` assertion: `/pattern/flags` or a bare pattern. `g` is dropped because a
@@ -7,11 +8,9 @@ import { isAbsolute, relative, resolve } from 'node:path';
  */
 export function compileRegex(source: string): RegExp {
   const m = /^\/(.*)\/([dgimsuyv]*)$/s.exec(source);
-  try {
-    return m ? new RegExp(m[1]!, m[2]!.replace('g', '')) : new RegExp(source);
-  } catch (error) {
-    throw new Error(`invalid regular expression ${JSON.stringify(source)}: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
-  }
+  const compiled = m ? compileUserPattern(m[1]!, m[2]!.replace('g', '')) : compileUserPattern(source, '');
+  if (!compiled.ok) throw new Error(compiled.message);
+  return compiled.regex;
 }
 
 /** Where a repository-relative file really is (symlinks resolved); `missing` or `outside` when it cannot be used. */

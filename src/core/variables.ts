@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
 import type { VariableSpec } from './schemas/prompt.js';
+import { compileUserPattern } from './user-regex.js';
 import { createAjv } from './validate-schema.js';
 import { describeValue, TYPE_CHECKS } from './value-types.js';
 
@@ -93,9 +94,14 @@ function checkValue(spec: VariableSpec, v: unknown): string | undefined {
 }
 
 const regexes = new Map<string, RegExp>();
+/** validate reports an invalid pattern (invalid-pattern), so one reaching here is a bug, not bad input. */
 const regex = (pattern: string) => {
   let re = regexes.get(pattern);
-  if (!re) regexes.set(pattern, (re = new RegExp(pattern, 'u')));
+  if (!re) {
+    const compiled = compileUserPattern(pattern);
+    if (!compiled.ok) throw new Error(compiled.message);
+    regexes.set(pattern, (re = compiled.regex));
+  }
   return re;
 };
 
