@@ -12,6 +12,15 @@ export const DEFAULT_CONFIG: RepoConfig = {
   eval: { provider: 'offline', concurrency: 8, cache_dir: '.promptops/cache' },
 };
 
+/**
+ * The policy `diff` and `ci` judge by where the base config sets none (or cannot be read): a prompt
+ * change needs a version bump, no test may regress, offline answers do not count, no cost limits.
+ */
+export const DEFAULT_POLICY = { require_version_bump: 'error', max_eval_regressions: 0, allow_offline: false } as const satisfies NonNullable<RepoConfig['policy']>;
+
+/** The default policy in words, for messages. */
+export const DEFAULT_POLICY_TEXT = 'require_version_bump: error, max_eval_regressions: 0, allow_offline: false, no cost limits';
+
 export const CONFIG_FILE = 'promptops.config.yaml';
 export const CATALOG_FILE = 'features/_models.yaml';
 export const PARTIALS_DIR = 'prompts/_partials';

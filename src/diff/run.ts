@@ -4,6 +4,7 @@ import { todayUtc } from '../core/catalog/catalog.js';
 import { CONFIG_FILE } from '../core/defaults.js';
 import type { BudgetActual } from '../core/diff/budgets.js';
 import { evalKey, type Volume } from '../core/diff/cost.js';
+import { reconcileSides } from '../core/diff/config-sides.js';
 import { diffEntities } from '../core/diff/entities.js';
 import { promptChanges } from '../core/diff/prompts.js';
 import { buildDiffReport, type DiffReport, type Thresholds } from '../core/diff/report.js';
@@ -74,8 +75,8 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       headCommit = info.commit;
       if (info.dirty) notes.push('head is the working tree, including uncommitted changes');
     }
-    const baseRepo = loadRepository({ root: baseSnap.root }).value;
-    const headRepo = loadRepository({ root: headRoot }).value;
+    const sides = reconcileSides(loadRepository({ root: baseSnap.root }), loadRepository({ root: headRoot }), baseExists);
+    const { base: baseRepo, head: headRepo } = sides;
     const environments = Object.keys(headRepo.config.environments);
     const environment = options.environment ?? environments.at(-1)!;
     if (!headRepo.config.environments[environment]) throw new DiffUsageError(`unknown environment "${environment}" (environments: ${environments.join(', ')})`);
@@ -115,6 +116,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       actuals: usage?.actuals,
       thresholds: options.thresholds,
     });
+    report.diagnostics.unshift(...sides.diagnostics);
     if (notes.length) report.notes = notes;
     return { report, notes, headText: headRepo.text };
   } finally {

@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '../defaults.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { formatUsd } from '../money.js';
 import { locate } from '../source.js';
@@ -57,9 +58,9 @@ export function buildDiffReport(o: BuildOptions): DiffReport {
   const budgets = budgetImpacts(o.head, priced, o.actuals, o.date);
   // The base's policy applies: a change cannot relax the checks it is judged by (a new policy applies once merged).
   const policyRepo = o.baseSide.exists ? o.base : o.head;
-  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump ?? 'error' }) : [];
+  const diagnostics = o.baseSide.exists ? checkPolicies(o.base, o.head, entities, prompts, { versionBump: policyRepo.config.policy?.require_version_bump ?? DEFAULT_POLICY.require_version_bump }) : [];
   diagnostics.push(...thresholdFindings(o.head, evals, cost, budgets, o.thresholds ?? thresholdsOf(policyRepo)));
-  if (o.evals) diagnostics.push(...unansweredFindings(o.head, o.evals.head, { environment: o.environment, allowOffline: policyRepo.config.policy?.allow_offline === true }));
+  if (o.evals) diagnostics.push(...unansweredFindings(o.head, o.evals.head, { environment: o.environment, allowOffline: policyRepo.config.policy?.allow_offline ?? DEFAULT_POLICY.allow_offline }));
   return {
     kind: 'promptops/diff', schema_version: DIFF_SCHEMA_VERSION,
     base: o.baseSide, head: o.headSide, environment: o.environment,
@@ -69,7 +70,7 @@ export function buildDiffReport(o: BuildOptions): DiffReport {
 }
 
 export const thresholdsOf = (repo: Repository): Thresholds => ({
-  maxRegressions: repo.config.policy?.max_eval_regressions,
+  maxRegressions: repo.config.policy?.max_eval_regressions ?? DEFAULT_POLICY.max_eval_regressions,
   maxIncreaseUsd: repo.config.policy?.max_monthly_cost_increase_usd,
   maxIncreasePct: repo.config.policy?.max_monthly_cost_increase_pct,
 });
