@@ -5,6 +5,9 @@
  * on this function means a pattern validate accepts is one render and eval can compile, with the
  * same engine and flags.
  */
+import { createRequire } from 'node:module';
+import type { Diagnostics } from 'recheck';
+
 export type CompiledPattern = { ok: true; regex: RegExp } | { ok: false; message: string };
 
 /**
@@ -13,11 +16,57 @@ export type CompiledPattern = { ok: true; regex: RegExp } | { ok: false; message
  */
 export function compileUserPattern(source: string, flags = 'u'): CompiledPattern {
   try {
-    return { ok: true, regex: new RegExp(source, flags) };
+    const regex = new RegExp(source, flags);
+    const unsafe = backtrackingProblem(source, regex.flags);
+    return unsafe ? { ok: false, message: `regular expression ${JSON.stringify(source)} ${unsafe}` } : { ok: true, regex };
   } catch (error) {
     // V8 repeats the whole pattern in its message ("Invalid regular expression: /…/u: Unterminated
     // group"); the diagnostic quotes the pattern itself, so keep only the reason.
     const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '').replace(/^Invalid flags supplied to RegExp constructor '.*'$/s, `invalid flags "${flags}"`);
     return { ok: false, message: `invalid regular expression ${JSON.stringify(source)}: ${reason}` };
   }
+}
+
+/*
+ * A user's pattern runs on values from requests (variables, in render and in the runtime client) and
+ * on model outputs (regex assertions). JavaScript's engine backtracks, so a pattern such as
+ * "^(a+)+$" takes time exponential in the value's length and blocks the event loop. Rather than a
+ * second engine with other semantics (RE2 has no lookaround or backreferences and its `\s`, `.` and
+ * `\b` differ; a port is ~150 KB minified, twice the runtime client's budget), every pattern is
+ * analysed once by recheck (automata-based ReDoS detection) and only those it proves to run in
+ * linear time are compiled. validate reports the others and the compiler refuses to bundle them, so
+ * the runtime client, which keeps JavaScript's RegExp, only ever runs proven patterns.
+ */
+const require = createRequire(import.meta.url);
+let recheck: typeof import('recheck') | undefined;
+const verdicts = new Map<string, string | undefined>();
+
+/** Why `source` may backtrack super-linearly, or undefined when it is proven linear. Cached per pattern and flags. */
+function backtrackingProblem(source: string, flags: string): string | undefined {
+  const key = `${flags}/${source}`;
+  if (verdicts.has(key)) return verdicts.get(key);
+  recheck ??= require('recheck') as typeof import('recheck');
+  // checkSync analyses in a worker (recheck's native analyser when its optional package is installed, its
+  // pure-JS one otherwise) and gives up after `timeout`: an unproven pattern is refused, never run.
+  const verdict = describe(recheck.checkSync(source, flags.replace(/[gy]/g, ''), { timeout: ANALYSIS_TIMEOUT_MS, checker: 'automaton' }));
+  verdicts.set(key, verdict);
+  return verdict;
+}
+
+const ANALYSIS_TIMEOUT_MS = 5_000;
+
+function describe(result: Diagnostics): string | undefined {
+  if (result.status === 'safe') return undefined;
+  if (result.status === 'vulnerable') {
+    const parts = result.hotspot.map((h) => JSON.stringify(result.source.slice(h.start, h.end)));
+    const time = result.complexity.type === 'exponential' ? 'exponential' : `polynomial (degree ${result.complexity.degree})`;
+    return `can take ${time} time on some inputs (e.g. ${result.attack.pattern}), backtracking at ${[...new Set(parts)].join(', ')}: rewrite it so no part can match the same text in more than one way (e.g. "^(a+)+$" → "^a+$", "(\\w+\\s?)*" → "[\\w\\s]*")`;
+  }
+  const reason =
+    result.error.kind === 'unsupported'
+      ? `uses a feature whose running time promptops cannot prove linear (${result.error.message}); lookaround and backreferences are not accepted`
+      : result.error.kind === 'timeout'
+        ? `is too complex to prove that it runs in linear time (analysis took over ${ANALYSIS_TIMEOUT_MS / 1000} s)`
+        : `could not be proven to run in linear time (${'message' in result.error ? result.error.message : result.error.kind})`;
+  return `${reason}; simplify it`;
 }

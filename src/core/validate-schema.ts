@@ -7,6 +7,7 @@ import type { FileKind } from './schemas/index.js';
 import * as precompiled from './schemas/_validators.generated.js';
 import { MODEL_REF_PATTERN, PROMPT_ID_PATTERN, SLUG_PATTERN, VARIABLE_NAME_PATTERN, ENV_VAR_PATTERN } from './schemas/_common.js';
 import { locate, type SourceFile } from './source.js';
+import { compileUserPattern } from './user-regex.js';
 
 // ajv and ajv-formats are CommonJS; their default export sits on `.default` under some loaders.
 const Ajv2020 = ajvModule.default.default ?? ajvModule.default;
@@ -18,10 +19,21 @@ const PRECOMPILED: Record<string, ValidateFunction> = precompiled as unknown as 
 
 /** Strict for our own schemas; `strict: false` for schemas users write (variables, structured output), which may use any keyword. */
 export function createAjv({ strict = true, code }: { strict?: boolean; code?: { source: boolean; esm: boolean } } = {}): Ajv {
-  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true, ...(code ? { code } : {}) });
+  // A user's `pattern`/`patternProperties` go through the same gate as every user regex (compile throws on a refused one).
+  const regExp = strict ? undefined : { regExp: userRegExp };
+  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true, ...(code || regExp ? { code: { ...code, ...regExp } } : {}) });
   addFormats(instance, ['date', 'date-time', 'uri', 'email']);
   return instance;
 }
+
+const userRegExp = Object.assign(
+  (source: string, flags: string) => {
+    const compiled = compileUserPattern(source, flags);
+    if (!compiled.ok) throw new Error(compiled.message);
+    return compiled.regex;
+  },
+  { code: 'compileUserPattern' },
+);
 
 /** Validators of the file kinds, precompiled by ajv from the same schemas (scripts/write-schemas.ts); no compile at start-up. */
 export const validatorFor = (kind: FileKind): ValidateFunction => PRECOMPILED[kind]!;

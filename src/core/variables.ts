@@ -2,7 +2,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
 import type { VariableSpec } from './schemas/prompt.js';
-import { compileUserPattern } from './user-regex.js';
+import { compileUserPattern, type CompiledPattern } from './user-regex.js';
 import { createAjv } from './validate-schema.js';
 import { describeValue, TYPE_CHECKS } from './value-types.js';
 
@@ -78,13 +78,19 @@ function checkValue(spec: VariableSpec, v: unknown): string | undefined {
     if (spec.minLength !== undefined && length < spec.minLength) return `must have at least ${spec.minLength} ${unit}, got ${length}`;
     if (spec.maxLength !== undefined && length > spec.maxLength) return `must have at most ${spec.maxLength} ${unit}, got ${length}`;
   }
-  if (typeof v === 'string' && spec.pattern !== undefined && !regex(spec.pattern).test(v)) return `must match /${spec.pattern}/`;
+  if (typeof v === 'string' && spec.pattern !== undefined) {
+    const compiled = pattern(spec.pattern);
+    // render does not run validate first; an unusable pattern is the prompt's fault, never a reason to hang or crash.
+    if (!compiled.ok) return `cannot be checked: its pattern is refused (${compiled.message})`;
+    if (!compiled.regex.test(v)) return `must match /${spec.pattern}/`;
+  }
   if (typeof v === 'number') {
     if (spec.minimum !== undefined && v < spec.minimum) return `must be >= ${spec.minimum}, got ${v}`;
     if (spec.maximum !== undefined && v > spec.maximum) return `must be <= ${spec.maximum}, got ${v}`;
   }
   if (spec.items !== undefined || spec.properties !== undefined) {
     const validate = nested(spec.type === 'array' ? { type: 'array', items: spec.items } : { type: 'object', properties: spec.properties });
+    if (typeof validate === 'string') return `cannot be checked: its schema is refused (${validate})`;
     if (!validate(v)) {
       const e = validate.errors?.[0];
       return `${e?.instancePath ? `at ${e.instancePath} ` : ''}${e?.message ?? 'is invalid'}`;
@@ -93,27 +99,29 @@ function checkValue(spec: VariableSpec, v: unknown): string | undefined {
   return undefined;
 }
 
-const regexes = new Map<string, RegExp>();
-/** validate reports an invalid pattern (invalid-pattern), so one reaching here is a bug, not bad input. */
-const regex = (pattern: string) => {
-  let re = regexes.get(pattern);
-  if (!re) {
-    const compiled = compileUserPattern(pattern);
-    if (!compiled.ok) throw new Error(compiled.message);
-    regexes.set(pattern, (re = compiled.regex));
-  }
-  return re;
+const patterns = new Map<string, CompiledPattern>();
+/** validate reports an unusable pattern (invalid-pattern) at the prompt; checked values meet it again here. */
+const pattern = (source: string): CompiledPattern => {
+  let compiled = patterns.get(source);
+  if (!compiled) patterns.set(source, (compiled = compileUserPattern(source)));
+  return compiled;
 };
 
 let ajv: ReturnType<typeof createAjv> | undefined;
-const nestedValidators = new Map<string, ValidateFunction>();
-function nested(schema: Record<string, unknown>): ValidateFunction {
+const nestedValidators = new Map<string, ValidateFunction | string>();
+/** The validator of a nested schema, or why it cannot be compiled (an invalid schema or a refused pattern). */
+function nested(schema: Record<string, unknown>): ValidateFunction | string {
   const key = JSON.stringify(schema);
   let validate = nestedValidators.get(key);
-  if (!validate) {
+  if (validate === undefined) {
     // Users write these schemas, so any JSON Schema keyword is allowed.
     ajv ??= createAjv({ strict: false });
-    nestedValidators.set(key, (validate = ajv.compile(schema) as ValidateFunction));
+    try {
+      validate = ajv.compile(schema) as ValidateFunction;
+    } catch (error) {
+      validate = (error as Error).message;
+    }
+    nestedValidators.set(key, validate);
   }
   return validate;
 }

@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileUserPattern } from '../src/core/user-regex.js';
+import { EXAMPLE_ROOT, minimalRepo, repo, run } from './helpers/repo.js';
+import { evalRepo } from './helpers/eval-repo.js';
+
+/**
+ * A user's regex runs on request values and model outputs with JavaScript's backtracking engine; one
+ * that can backtrack super-linearly ("^(a+)+$" on 45 characters takes hours) must be refused before
+ * it runs, with a located error, and never hang the process.
+ */
+
+const promptWithPattern = (variable: string) => `version: 1
+status: approved
+variables:
+${variable}
+template: |
+  Say hello to {{name}}.
+`;
+
+const HOSTILE = `${'a'.repeat(45)}!`;
+
+/** The real CLI in a child process, killed after `timeoutMs`: a hang shows as a kill, not a stuck test worker. */
+function cli(args: string[], cwd: string, timeoutMs = 30_000) {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(EXAMPLE_ROOT, 'src/cli/main.ts'), ...args], { cwd: EXAMPLE_ROOT, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: timeoutMs });
+  return { code: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr, dir: cwd };
+}
+
+describe('user-written regexes', () => {
+  it('render refuses an exponential variable pattern instead of hanging on a 46-character value', () => {
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': promptWithPattern('  name:\n    type: string\n    pattern: "^(a+)+$"') }));
+    const result = cli(['render', 'greet', '--root', dir, '--vars', JSON.stringify({ name: HOSTILE })], dir);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('variable "name" cannot be checked');
+    expect(result.stderr).toContain('can take exponential time');
+    expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('render refuses an exponential pattern inside a nested schema (items) the same way', () => {
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': promptWithPattern('  name:\n    type: string\n  tags:\n    type: array\n    required: false\n    items:\n      type: string\n      pattern: "^(a|aa)+$"') }));
+    const result = cli(['render', 'greet', '--root', dir, '--vars', JSON.stringify({ name: 'x', tags: [HOSTILE] })], dir);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('its schema is refused');
+    expect(result.stderr).toContain('exponential');
+    expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('a linear pattern still checks values the same way JavaScript does', async () => {
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': promptWithPattern('  name:\n    type: string\n    pattern: "^[A-Z][a-z]+$"') }));
+    expect((await run(['render', 'greet', '--root', dir, '--vars', '{"name":"Ada"}'])).code).toBe(0);
+    const bad = await run(['render', 'greet', '--root', dir, '--vars', '{"name":"ada"}']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('must match /^[A-Z][a-z]+$/');
+  });
+
+  it('validate and eval refuse a regex assertion that backtracks exponentially, at its line', async () => {
+    const dir = evalRepo(`  - name: hostile
+    vars: { question: hi }
+    assert:
+      - type: regex
+        value: "/^(a+)+$/"
+`);
+    for (const command of ['validate', 'eval']) {
+      const result = await run([command, '--root', dir]);
+      expect(result.code).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(/prompts\/answer\.yaml:\d+:\d+/);
+      expect(result.stdout + result.stderr).toContain('"^(a+)+$" can take exponential time');
+    }
+  });
+
+  it('compileUserPattern: polynomial patterns and lookaround are refused, linear ones compiled with their flags', () => {
+    const poly = compileUserPattern('\\s+$');
+    expect(poly.ok).toBe(false);
+    expect(!poly.ok && poly.message).toContain('polynomial (degree 2)');
+    const look = compileUserPattern('^(?=.*\\d).{8,}$');
+    expect(!look.ok && look.message).toContain('lookaround');
+    const ok = compileUserPattern('^[a-z]+$', 'i');
+    expect(ok.ok && ok.regex.test('ABC')).toBe(true);
+    const invalid = compileUserPattern('(');
+    expect(!invalid.ok && invalid.message).toContain('Unterminated group');
+  });
+});
