@@ -154,7 +154,7 @@ describe('spend report: bad rows are counted and located, never dropped silently
     expect(r.stderr).toContain('usage/bad.jsonl:4: rejected missing required field "feature"');
     expect(r.stderr).toContain('usage/bad.jsonl:5: rejected invalid "status"');
     expect(r.stderr).toContain('usage/bad.jsonl:6: rejected "cached_input_tokens" + "cache_write_tokens" exceed "input_tokens"');
-    expect(r.stderr).toContain('usage/bad.jsonl:7: rejected invalid "input_tokens" (expected a non-negative integer)');
+    expect(r.stderr).toContain('usage/bad.jsonl:7: rejected invalid "input_tokens" (expected an integer from 0 to 2^53 − 1)');
     expect(r.stderr).toContain('usage/bad.jsonl:8: rejected invalid "timestamp"');
     const counted = [good[0]!, ...good.slice(6)];
     const out = await report(dir, ['--usage', 'usage/bad.jsonl']);

@@ -2,7 +2,7 @@ import type { ExperimentFile } from '../core/schemas/experiment.js';
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import type { MetricInput, VariantInput } from './experiment-stats.js';
 import type { UsageFile } from './sources.js';
-import { checkedRowsSql, fieldsFor, USAGE_FIELDS, type UsageField } from './usage-sql.js';
+import { ALL_SCALAR_FIELDS, checkedRowsSql, fieldsFor, USAGE_FIELDS, type UsageField } from './usage-sql.js';
 
 const RECORD_METRICS = new Set(Object.entries(USAGE_FIELDS).filter(([, kind]) => kind === 'integer' || kind === 'number').map(([name]) => name));
 
@@ -34,7 +34,8 @@ export async function experimentData(
   const unit = attribute === 'user_id' || attribute === 'organization_id' ? sqlIdent(attribute) : `json_extract_string(metadata, ${sqlString(`$.${attribute}`)})`;
   const metrics = exp.metrics ?? [];
   const recordMetrics = metrics.map((x) => x.name).filter((n) => RECORD_METRICS.has(n)) as UsageField[];
-  const fields = fieldsFor(['experiment', 'variant', 'user_id', 'organization_id', 'metadata', ...recordMetrics]);
+  // Every field is read and checked, as in the spend scan, so a row the spend reports reject is not counted here either.
+  const fields = fieldsFor([...ALL_SCALAR_FIELDS, 'metadata', ...recordMetrics]);
   const range = [options.from ? `ts >= ${sqlString(options.from)}::TIMESTAMPTZ` : '', options.to ? `ts < ${sqlString(options.to)}::TIMESTAMPTZ` : ''].filter(Boolean);
   // A metric named after a numeric field of the record (latency_ms, cost_usd, output_tokens, …) reads that field.
   const value = (name: string, kind: 'binomial' | 'mean') =>

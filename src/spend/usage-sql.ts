@@ -74,11 +74,28 @@ function parsedColumns(fields: readonly UsageField[]): string[] {
   return columns;
 }
 
-/** Second stage: integers become BIGINT once checked. */
+/**
+ * Largest number a usage field may hold: 2^53 − 1, the last integer a double (DuckDB's DOUBLE,
+ * JavaScript's number) holds exactly. Anything larger is not a real token count, version or cost,
+ * and one such value would overflow the integer cast or swamp every total.
+ */
+export const MAX_USAGE_NUMBER = Number.MAX_SAFE_INTEGER;
+
+/** A parsed number that a valid row may hold: finite (not NaN, not ±Infinity) and within range. */
+const inRange = (d: string, min: number) => `(isfinite(${d}) AND ${d} >= ${min} AND ${d} <= ${MAX_USAGE_NUMBER})`;
+
+const minOf = (field: UsageField) => (field === 'prompt_version' ? 1 : 0);
+
+/**
+ * Second stage: integers become BIGINT once checked. A value out of range is NULL here whatever
+ * the row's verdict, so no NaN, Infinity or overflowing cast can reach a sum or fail the query.
+ */
 function typedColumns(fields: readonly UsageField[]): string[] {
   return fields.map((f) => {
     const name = sqlIdent(f === 'timestamp' ? 'ts' : f);
-    return USAGE_FIELDS[f] === 'integer' ? `${name}::BIGINT AS ${name}` : name;
+    const kind = USAGE_FIELDS[f];
+    if (kind !== 'integer' && kind !== 'number') return name;
+    return `CASE WHEN ${inRange(name, minOf(f))} THEN ${kind === 'integer' ? `${name}::BIGINT` : name} END AS ${name}`;
   });
 }
 
@@ -96,8 +113,7 @@ function errorExpression(fields: readonly UsageField[]): string {
     if (kind !== 'integer' && kind !== 'number') continue;
     const d = col(f);
     const whole = kind === 'integer' ? ` OR ${d} <> floor(${d})` : '';
-    const min = f === 'prompt_version' ? 1 : 0;
-    cases.push(`WHEN ${present(f)} AND (${d} IS NULL OR ${d} < ${min}${whole}) THEN 'invalid:${f}'`);
+    cases.push(`WHEN ${present(f)} AND (${d} IS NULL OR NOT ${inRange(d, minOf(f))}${whole}) THEN 'invalid:${f}'`);
   }
   const has = (f: UsageField) => fields.includes(f);
   if (has('input_tokens') && has('cached_input_tokens') && has('cache_write_tokens')) {
@@ -120,8 +136,8 @@ export function describeError(code: string): string {
     case 'invalid':
       if (field === 'timestamp') return 'invalid "timestamp" (expected an RFC 3339 date-time such as 2026-11-20T14:03:00Z)';
       if (field === 'status') return `invalid "status" (expected ${STATUSES.join(', ')})`;
-      if (field === 'prompt_version') return 'invalid "prompt_version" (expected an integer ≥ 1)';
-      return `invalid "${field}" (expected a non-negative ${USAGE_FIELDS[field as UsageField] === 'integer' ? 'integer' : 'number'})`;
+      if (field === 'prompt_version') return `invalid "prompt_version" (expected an integer from 1 to 2^53 − 1)`;
+      return `invalid "${field}" (expected ${USAGE_FIELDS[field as UsageField] === 'integer' ? 'an integer' : 'a number'} from 0 to 2^53 − 1)`;
     case 'inconsistent':
       return field === 'reasoning_tokens'
         ? '"reasoning_tokens" exceeds "output_tokens" (reasoning tokens are a subset of output tokens)'
