@@ -19,9 +19,10 @@ const PRECOMPILED: Record<string, ValidateFunction> = precompiled as unknown as 
 
 /** Strict for our own schemas; `strict: false` for schemas users write (variables, structured output), which may use any keyword. */
 export function createAjv({ strict = true, code }: { strict?: boolean; code?: { source: boolean; esm: boolean } } = {}): Ajv {
+  // Not strict, ajv would log what it ignores (an unknown format) to the console; core never prints.
   // A user's `pattern`/`patternProperties` go through the same gate as every user regex (compile throws on a refused one).
   const regExp = strict ? undefined : { regExp: userRegExp };
-  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true, ...(code || regExp ? { code: { ...code, ...regExp } } : {}) });
+  const instance = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, discriminator: true, allowUnionTypes: true, ...(strict ? {} : { logger: false as const }), ...(code || regExp ? { code: { ...code, ...regExp } } : {}) });
   addFormats(instance, ['date', 'date-time', 'uri', 'email']);
   return instance;
 }
@@ -80,7 +81,19 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
   switch (error.keyword) {
     case 'additionalProperties': {
       const name = String(p.additionalProperty);
-      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const parent = error.parentSchema as { properties?: object; patternProperties?: object } | undefined;
+      const allowed = Object.keys(parent?.properties ?? {});
+      const [keyPattern] = Object.keys(parent?.patternProperties ?? {});
+      // A map keyed by ids (environments, models, variables, …): the key is not an unknown setting but an id of the wrong form.
+      if (keyPattern !== undefined && allowed.length === 0) {
+        const renamed = keySuggestion(name, keyPattern);
+        return {
+          message: `key ${JSON.stringify(name)} is not ${PATTERN_NAMES[keyPattern] ?? `matching /${keyPattern}/`}`,
+          hint: renamed ? `rename it to "${renamed}"` : 'rename or remove it',
+          at: [...path, name],
+          key: true,
+        };
+      }
       return {
         message: `unknown key "${name}"`,
         hint: didYouMean(name, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(', ')}` : 'remove it'),
@@ -127,6 +140,14 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
     default:
       return { message: error.message ?? `fails ${error.keyword}`, at: path };
   }
+}
+
+/** A spelling of `name` that fits the key pattern (lowercased and dashed, or an identifier), if one of them does. */
+function keySuggestion(name: string, pattern: string): string | undefined {
+  const re = new RegExp(pattern, 'u');
+  const dashed = name.toLowerCase().replace(/[^a-z0-9/._:]+/g, '-').replace(/-*\/-*/g, '/').replace(/^-+|-+$/g, '');
+  const identifier = name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^(?=\d)/, '_');
+  return [dashed, dashed.replace(/[._:/]+/g, '-'), identifier].find((candidate) => candidate !== name && re.test(candidate));
 }
 
 const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);

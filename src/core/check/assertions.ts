@@ -2,6 +2,7 @@ import { compileRegex, fileInRepository } from '../assertion-values.js';
 import { didYouMean } from '../diagnostics.js';
 import type { Entity } from '../repository.js';
 import type { Assertion, PromptFile } from '../schemas/prompt.js';
+import { compileUserSchema } from '../user-schema.js';
 import { report, type CheckContext } from './_context.js';
 
 const TEXT = new Set(['contains', 'icontains', 'starts-with', 'regex', 'llm-rubric']);
@@ -29,9 +30,10 @@ export function checkAssertion(ctx: CheckContext, prompt: Entity<PromptFile>, a:
     }
   }
   if (type === 'json-schema') {
-    // Only the shape: checking against the meta-schema costs ~50 ms of ajv compilation on every validate;
-    // eval compiles the schema and reports a broken one as an errored assertion.
     if (typeof v !== 'object' || Array.isArray(v)) return bad(`"value" must be a JSON Schema object, got ${kind(v)}`);
+    // Compiled as eval compiles it: a broken schema is an error here, not an errored test later.
+    const compiled = compileUserSchema(v);
+    if (!compiled.ok) report(ctx, prompt, [...at, 'value', ...compiled.path], { code: 'assertion', key: compiled.key, message: `${a.type}: ${compiled.message}`, hint: 'fix the JSON Schema (draft 2020-12) at this place' });
   }
   if (type === 'similar' && !(typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')))) bad(`"value" must be a text or a list of texts, got ${kind(v)}`);
   if (type === 'javascript') {

@@ -3,6 +3,7 @@ import type { Entity } from '../repository.js';
 import type { FeatureFile } from '../schemas/feature.js';
 import { report, type CheckContext } from './_context.js';
 import { checkFeaturePromptsShipped } from './shipped-prompts.js';
+import { checkParamsSchema } from './user-schemas.js';
 
 export function checkFeature(ctx: CheckContext, feature: Entity<FeatureFile>): void {
   const { repo } = ctx;
@@ -25,6 +26,7 @@ export function checkFeature(ctx: CheckContext, feature: Entity<FeatureFile>): v
       checkModel(ctx, feature, ['environments', env, 'fallbacks', i], fallback);
       if (fallback === assignment.model) report(ctx, feature, ['environments', env, 'fallbacks', i], { code: 'fallback-self', severity: 'warning', message: `fallback "${fallback}" is the primary model itself` });
     }
+    checkParamsSchema(ctx, feature, assignment.params, ['environments', env, 'params']);
     ctx.diagnostics.push(...checkFeaturePromptsShipped(repo, feature, env, 'warning'));
     const model = repo.catalog.models[assignment.model];
     const maxTokens = assignment.params?.max_tokens;

@@ -8,6 +8,7 @@ import type { ExperimentFile } from '../schemas/experiment.js';
 import { report, type CheckContext } from './_context.js';
 import { checkModel, nameMatchesFile } from './features.js';
 import { checkExperimentPromptsShipped } from './shipped-prompts.js';
+import { checkParamsSchema } from './user-schemas.js';
 
 export function checkExperiment(ctx: CheckContext, experiment: Entity<ExperimentFile>): void {
   const { repo } = ctx;
@@ -31,6 +32,7 @@ export function checkExperiment(ctx: CheckContext, experiment: Entity<Experiment
       report(ctx, experiment, ['variants', i, 'prompt'], { code: 'unknown-prompt', message: `unknown prompt "${variant.prompt}"`, hint: didYouMean(variant.prompt, repo.prompts.keys()) });
     }
     if (variant.model !== undefined) checkModel(ctx, experiment, ['variants', i, 'model'], variant.model, data.status === 'running');
+    checkParamsSchema(ctx, experiment, variant.params, ['variants', i, 'params']);
   }
   for (const environment of Object.keys(repo.config.environments)) ctx.diagnostics.push(...checkExperimentPromptsShipped(repo, experiment, environment, 'warning'));
   checkDates(ctx, experiment, data.starts, data.ends);

@@ -7,6 +7,7 @@ import { checkVariables } from '../variables.js';
 import { checkAssertion } from './assertions.js';
 import { report, type CheckContext } from './_context.js';
 import { checkTemplateContext } from './template-context.js';
+import { checkPromptUserSchemas } from './user-schemas.js';
 
 export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void {
   const { data } = prompt;
@@ -58,6 +59,7 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
     report(ctx, prompt, ['model', 'response_format'], { code: 'response-format', message: 'response_format of type json_schema needs a "schema"', hint: 'add the JSON Schema of the expected output under "schema:"' });
   }
 
+  checkPromptUserSchemas(ctx, prompt);
   checkTests(ctx, prompt);
 }
 

@@ -20,6 +20,16 @@ export const Owners = Type.Array(Type.String({ minLength: 1 }), {
   uniqueItems: true,
 });
 
+/**
+ * A map whose keys must match `keyPattern`. TypeBox's Record puts the key pattern in
+ * `patternProperties`, which alone lets any other key through with its value unchecked (and the
+ * checks after the schema then trip over it); `additionalProperties: false` makes such a key an
+ * error located at the key.
+ */
+export function KeyedRecord<V extends TSchema>(keyPattern: string, value: V, description: string) {
+  return Type.Record(Type.String({ pattern: keyPattern }), value, { additionalProperties: false, description });
+}
+
 /** Object with no unknown keys: typos are errors, not silently ignored settings. */
 export function StrictObject<T extends Record<string, TSchema>>(properties: T, description: string) {
   return Type.Object(properties, { additionalProperties: false, description });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EnvVarName, IsoDate, MODEL_REF_PATTERN, ModelRef, SLUG_PATTERN, StrictObject, StringEnum } from './_common.js';
+import { EnvVarName, IsoDate, KeyedRecord, MODEL_REF_PATTERN, ModelRef, SLUG_PATTERN, StrictObject, StringEnum } from './_common.js';
 
 const Usd = (description: string) => Type.Number({ minimum: 0, description });
 
@@ -44,10 +44,8 @@ export const CatalogProvider = StrictObject(
 
 export const CatalogFile = StrictObject(
   {
-    providers: Type.Optional(Type.Record(Type.String({ pattern: SLUG_PATTERN }), CatalogProvider, { description: 'Providers, by id; extend or override the built-in ones.' })),
-    models: Type.Optional(Type.Record(Type.String({ pattern: MODEL_REF_PATTERN }), CatalogModel, {
-      description: 'Models by `provider/model`; an entry replaces the built-in one with the same id.',
-    })),
+    providers: Type.Optional(KeyedRecord(SLUG_PATTERN, CatalogProvider, 'Providers, by id; extend or override the built-in ones.')),
+    models: Type.Optional(KeyedRecord(MODEL_REF_PATTERN, CatalogModel, 'Models by `provider/model`; an entry replaces the built-in one with the same id.')),
   },
   'Model catalog (features/_models.yaml): extends the built-in catalog of providers, models and prices.',
 );

@@ -16,7 +16,8 @@ export const RepoConfig = StrictObject(
         },
         'An environment.',
       ),
-      { description: 'Environments, in promotion order (e.g. development, staging, production).' },
+      // additionalProperties: a key outside the pattern is an error, not an environment left unchecked (see KeyedRecord).
+      { additionalProperties: false, description: 'Environments, in promotion order (e.g. development, staging, production).' },
     ),
     store: Type.Optional(StrictObject(
       {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ModelParams, ModelRef, Owners, PROMPT_ID_PATTERN, PromptId, SLUG_PATTERN, Slug, StrictObject, StringEnum } from './_common.js';
+import { KeyedRecord, ModelParams, ModelRef, Owners, PROMPT_ID_PATTERN, PromptId, SLUG_PATTERN, Slug, StrictObject, StringEnum } from './_common.js';
 
 export const FeatureEnvironment = StrictObject(
   {
@@ -19,12 +19,8 @@ export const FeatureFile = StrictObject(
     owners: Type.Optional(Owners),
     team: Type.Optional(Type.String({ description: 'Team the spend of this feature is attributed to.' })),
     prompts: Type.Array(PromptId('Prompt id (path under prompts/ without extension).'), { uniqueItems: true, description: 'Prompts this feature uses.' }),
-    environments: Type.Record(Type.String({ pattern: SLUG_PATTERN }), FeatureEnvironment, {
-      description: 'Model assignment per environment (development, staging, production or those declared in promptops.config.yaml).',
-    }),
-    traffic: Type.Optional(Type.Record(Type.String({ pattern: PROMPT_ID_PATTERN }), Type.Number({ minimum: 0 }), {
-      description: 'Expected calls per day per prompt id, for cost projections when no usage logs exist.',
-    })),
+    environments: KeyedRecord(SLUG_PATTERN, FeatureEnvironment, 'Model assignment per environment (development, staging, production or those declared in promptops.config.yaml).'),
+    traffic: Type.Optional(KeyedRecord(PROMPT_ID_PATTERN, Type.Number({ minimum: 0 }), 'Expected calls per day per prompt id, for cost projections when no usage logs exist.')),
   },
   'A product feature and which model serves it in each environment.',
 );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ModelParams, ModelRef, Owners, Slug, StrictObject, VARIABLE_NAME_PATTERN, StringEnum } from './_common.js';
+import { KeyedRecord, ModelParams, ModelRef, Owners, Slug, StrictObject, VARIABLE_NAME_PATTERN, StringEnum } from './_common.js';
 
 const VariableType = StringEnum(['string', 'number', 'integer', 'boolean', 'array', 'object'], 'JSON type of the variable.');
 
@@ -82,9 +82,7 @@ export const PromptFile = StrictObject(
     )),
     template: Type.Optional(Type.String({ description: 'Text prompt (Handlebars). Use either `template` or `messages`.' })),
     messages: Type.Optional(Type.Array(ChatMessage, { minItems: 1, description: 'Chat prompt: messages with Handlebars content. Use either `template` or `messages`.' })),
-    variables: Type.Optional(Type.Record(Type.String({ pattern: VARIABLE_NAME_PATTERN }), VariableSpec, {
-      description: 'Variables the template uses, by name. Rendering validates input against them.',
-    })),
+    variables: Type.Optional(KeyedRecord(VARIABLE_NAME_PATTERN, VariableSpec, 'Variables the template uses, by name. Rendering validates input against them.')),
     model: Type.Optional(ModelParams),
     tests: Type.Optional(Type.Array(TestCase, { description: 'Test cases run by `promptops eval`.' })),
   },
