@@ -64,7 +64,7 @@ export function printSummary(io: Io, s: EvalSummary, info: { environment: string
   const grading = s.grading.calls ? ` (+ ${usd(s.grading.cost_usd)} grading, ${plural(s.grading.calls, 'call')})` : '';
   io.out(`\n${c.bold(plural(s.total, 'test'))}: ${status} · ${(s.input_tokens + s.output_tokens).toLocaleString('en-US')} tokens · ${usd(s.cost_usd)}${grading} · ${info.environment} · ${info.provider}, ${info.mode}${sources ? ` (${sources})` : ''} · ${info.seconds.toFixed(1)}s`);
   if (s.assertions_skipped) io.out(c.yellow(`* ${plural(s.assertions_skipped, 'output assertion')} skipped: the offline provider answered, so no model output was checked; record real answers with "promptops eval --record --provider live" (API keys exported).`));
-  if (s.unreachable) io.out(c.yellow(`${plural(s.unreachable, 'test')} could not reach their provider (exit 3): check the API key variables and base URLs above.`));
+  if (s.unreachable) io.out(c.yellow(`${plural(s.unreachable, 'test')} got no answer from their provider (exit 3): check the errors above, the API key variables and base URLs.`));
 }
 
 /** With variants, rows group per variant (all prompts) first, so variants compare side by side. */

@@ -7,7 +7,7 @@ import type { AssertionOutcome } from '../core/schemas/eval-results.js';
 import type { RenderedMessage } from '../core/render.js';
 import { gradeRubric, similarity, type GradingCall } from './grading.js';
 import type { ModelClient } from './client.js';
-import { CallError } from './types.js';
+import { CallError, testErrorKind } from './types.js';
 
 export type Target = 'prompt' | 'output';
 
@@ -60,7 +60,9 @@ export async function evaluateAssertion(assertion: Assertion, ctx: AssertionCont
   } catch (error) {
     // A grader or embedding provider that cannot be used at all makes the run exit 3, like the tested call.
     // A grading call missing from the recordings is a replay miss of the test, like a missing answer.
-    const known = error instanceof CallError && (error.kind === 'unreachable' || error.kind === 'config' || error.kind === 'grader-offline' || error.kind === 'replay-miss') ? { error_kind: error.kind } : {};
+    // A grader that is down, overloaded or silent after the retries is as much an infrastructure failure as the tested call's provider.
+    const kind = error instanceof CallError ? (error.kind === 'timeout' || error.kind === 'rate-limit' ? 'unreachable' : testErrorKind(error)) : undefined;
+    const known = kind === 'unreachable' || kind === 'config' || kind === 'grader-offline' || kind === 'replay-miss' ? { error_kind: kind } : {};
     return { ...base, pass: false, score: 0, reason: (error as Error).message, error: true, ...known };
   }
   if (outcome.error) return { ...base, pass: false, score: 0, reason: outcome.reason, error: true };

@@ -38,7 +38,8 @@ export function createSummary() {
       g.tokens_estimated ||= r.tokens?.estimated ?? false;
       g.grading_cost_usd += r.grading.cost_usd;
       if (r.latency_ms !== undefined && r.source !== 'offline') g.latencies.push(r.latency_ms);
-      if (r.error && ['unreachable', 'config', 'grader-offline'].includes(r.error.kind)) totals.unreachable++;
+      // Infrastructure (exit 3): the provider is down, overloaded or unusable; see docs/eval.md, "Errors".
+      if (r.error && ['unreachable', 'config', 'grader-offline', 'timeout', 'rate-limit'].includes(r.error.kind)) totals.unreachable++;
       if (r.source) totals.sources[r.source] = (totals.sources[r.source] ?? 0) + 1;
       const skippedAssertions = r.assertions.filter((a) => a.skipped).length;
       g.assertions_skipped += skippedAssertions;

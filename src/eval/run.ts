@@ -10,7 +10,7 @@ import type { ModelClient } from './client.js';
 import type { GradingCall } from './grading.js';
 import type { EvalJob } from './plan.js';
 import type { TestOutcome } from '../core/schemas/eval-results.js';
-import { CallError, type CallErrorKind, type ChatResponse } from './types.js';
+import { CallError, testErrorKind, type CallErrorKind, type ChatResponse } from './types.js';
 
 export type TestStatus = TestOutcome['status'];
 
@@ -129,7 +129,7 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
     const settled = await pending;
     if ('error' in settled) {
       if (!(settled.error instanceof CallError)) throw settled.error;
-      return errored(settled.error.kind, settled.error.message, { ...where, assertions: evaluated() });
+      return errored(testErrorKind(settled.error), settled.error.message, { ...where, assertions: evaluated() });
     }
     response = settled.response;
     tokens = response.usage

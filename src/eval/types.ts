@@ -52,6 +52,14 @@ export class CallError extends Error {
   }
 }
 
+/**
+ * The kind a failed call gives its test. A provider still answering 5xx after the retries is down,
+ * like one that cannot be connected to: `unreachable`, so the run exits 3 (infrastructure), not 1.
+ */
+export function testErrorKind(error: CallError): CallErrorKind {
+  return error.kind === 'http' && error.status !== undefined && error.status >= 500 ? 'unreachable' : error.kind;
+}
+
 /** A model backend: the live OpenAI-compatible one or the offline one. */
 export interface Provider {
   readonly name: 'live' | 'offline';

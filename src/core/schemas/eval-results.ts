@@ -14,7 +14,7 @@ export const AssertionOutcome = StrictObject(
     weight: Type.Number({ minimum: 0, description: 'Weight in the test score.' }),
     reason: Type.String({ description: 'Why it passed or failed, in words.' }),
     error: Opt(Type.Boolean({ description: 'The assertion could not be evaluated (grader unreachable, invalid regex, missing file); the test is `error`.' })),
-    error_kind: Opt(StringEnum(['unreachable', 'config', 'grader-offline', 'replay-miss'], 'Why the grader or embedding call failed: `unreachable`, `config` (the provider could not be used at all) and `grader-offline` (the offline provider cannot grade) make the run exit 3; `replay-miss`: no recorded grading response under `--replay`.')),
+    error_kind: Opt(StringEnum(['unreachable', 'config', 'grader-offline', 'replay-miss'], 'Why the grader or embedding call failed: `unreachable` (no answer after the retries: no connection, HTTP 5xx, 429 or timeouts), `config` (the provider could not be used at all) and `grader-offline` (the offline provider cannot grade) make the run exit 3; `replay-miss`: no recorded grading response under `--replay`.')),
     skipped: Opt(Type.Literal(true, { description: 'Not checked: the answer came from the offline provider, which echoes its input, so an output assertion on it proves nothing. A skipped assertion neither passes nor fails and has no weight in the score (`pass` is false, `score` 0).' })),
     description: Opt(Type.String({ description: 'The assertion\'s own description from the prompt file.' })),
   },
@@ -39,7 +39,7 @@ export const TestOutcome = StrictObject(
     assertions: Type.Array(AssertionOutcome, { description: 'Assertions in file order (output assertions are missing when the call failed).' }),
     error: Opt(StrictObject(
       {
-        kind: StringEnum(['unreachable', 'config', 'grader-offline', 'timeout', 'rate-limit', 'http', 'replay-miss', 'invalid-response', 'render', 'no-model', 'assertion'], 'What went wrong; `unreachable`, `config` and `grader-offline` make `eval` exit 3 (`diff` treats `grader-offline` as an errored test).'),
+        kind: StringEnum(['unreachable', 'config', 'grader-offline', 'timeout', 'rate-limit', 'http', 'replay-miss', 'invalid-response', 'render', 'no-model', 'assertion'], 'What went wrong; `unreachable` (including HTTP 5xx after the retries), `config`, `grader-offline`, `timeout` and `rate-limit` make `eval` exit 3 (`diff` treats `grader-offline` as an errored test).'),
         message: Type.String({ description: 'What went wrong and how to fix it.' }),
       },
       'Why the test errored.',
@@ -102,7 +102,7 @@ export const EvalSummarySchema = StrictObject(
     errored: Count('Errored.'),
     skipped: Count('Skipped: every assertion of the test was skipped (offline answers); neither passed nor failed.'),
     assertions_skipped: Count('Output assertions skipped because the offline provider answered, over all tests (also those that passed on their prompt assertions).'),
-    unreachable: Count('Tests whose provider could not be used at all (exit 3).'),
+    unreachable: Count('Tests whose provider gave no answer after the retries or could not be used at all (exit 3).'),
     input_tokens: Count('Input tokens of the tested calls.'),
     output_tokens: Count('Output tokens of the tested calls.'),
     cost_usd: Usd('Cost of the tested calls'),
