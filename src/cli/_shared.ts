@@ -1,7 +1,8 @@
 import type { ArgsDef } from 'citty';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { readText } from '../core/source.js';
 import { usageError } from './errors.js';
 import { diagnosticsJson, formatGithub, formatHuman, summaryLine, type OutputFormat } from './format.js';
 import { colors, type Io } from './io.js';
@@ -57,9 +58,10 @@ export function summary(io: Io, diagnostics: Diagnostic[]): string {
   return summaryLine(diagnostics, colors(io));
 }
 
+/** Repository files go through the repository's one read path, so a refused link never shows its target in a frame. */
 function readQuietly(root: string, file: string): string | undefined {
   try {
-    return readFileSync(isAbsolute(file) ? file : join(root, file), 'utf8');
+    return isAbsolute(file) ? readFileSync(file, 'utf8') : readText({ root, file }).text;
   } catch {
     return undefined;
   }

@@ -1,5 +1,4 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolveInRepository } from './repository-path.js';
 import { compileUserPattern } from './user-regex.js';
 
 /**
@@ -13,14 +12,9 @@ export function compileRegex(source: string): RegExp {
   return compiled.regex;
 }
 
-/** Where a repository-relative file really is (symlinks resolved); `missing` or `outside` when it cannot be used. */
+/** Where a repository-relative file really is (symlinks resolved); `missing` or `outside` (the repository or into `.git`) when it cannot be used. */
 export function fileInRepository(root: string, file: string): { path: string } | { problem: 'missing' | 'outside' } {
-  let real: string;
-  try {
-    real = realpathSync(resolve(root, file));
-  } catch {
-    return { problem: 'missing' };
-  }
-  const rel = relative(realpathSync(root), real);
-  return rel.startsWith('..') || isAbsolute(rel) ? { problem: 'outside' } : { path: real };
+  const found = resolveInRepository(root, file);
+  if ('path' in found) return found;
+  return { problem: found.problem === 'missing' ? 'missing' : 'outside' };
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { CATALOG_FILE, CONFIG_FILE, DEFAULT_CONFIG, PARTIALS_DIR } from './defaults.js';
 import type { Diagnostic, Result } from './diagnostics.js';
@@ -6,6 +7,7 @@ import { mergeCatalog, type Catalog } from './catalog/catalog.js';
 import { PROMPT_ID_PATTERN, SLUG_PATTERN } from './schemas/_common.js';
 import type { BudgetFile, CatalogFile, ExperimentFile, FeatureFile, FileKind, PromptFile, RepoConfig } from './schemas/index.js';
 import { parseFiles, sourceOf, type FileJob } from './parse-files.js';
+import { linkDiagnostic, problemOf } from './repository-path.js';
 import { DEFAULT_MAX_FILE_BYTES, readText, type SourceFile } from './source.js';
 
 export interface Entity<T> {
@@ -52,12 +54,14 @@ const idOf = (file: string, dir: string) => file.slice(dir.length + 1).replace(Y
 /** Loads and schema-validates every file of a config repository. Never throws on bad content. */
 export function loadRepository({ root }: LoadOptions): Result<Repository> {
   const diagnostics: Diagnostic[] = [];
-  const [configFile] = existsSync(`${root}/${CONFIG_FILE}`) ? parseFiles(root, [{ file: CONFIG_FILE, kind: 'config' }], DEFAULT_MAX_FILE_BYTES) : [];
+  // lstat, not exists: a dangling link is reported by the read, not mistaken for a missing config.
+  const [configFile] = lstatSync(`${root}/${CONFIG_FILE}`, { throwIfNoEntry: false }) ? parseFiles(root, [{ file: CONFIG_FILE, kind: 'config' }], DEFAULT_MAX_FILE_BYTES) : [];
   if (configFile) diagnostics.push(...configFile.diagnostics);
   const config = configFile?.valid ? (configFile.value as RepoConfig) : DEFAULT_CONFIG;
   const maxBytes = config.limits?.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES;
 
-  const files = globSync(['prompts/**/*.{yaml,yml,hbs}', 'features/*.{yaml,yml}', 'budgets/*.{yaml,yml}', 'experiments/*.{yaml,yml}'], { cwd: root, dot: false }).sort();
+  const { files, refusedDirs } = listFiles(root);
+  for (const [dir, problem] of refusedDirs) diagnostics.push(linkDiagnostic(dir, problem));
   const partials = new Map<string, PartialFile>();
   const jobs: (FileJob & { id: string })[] = [];
   let catalogJob: FileJob | undefined;
@@ -141,6 +145,40 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
     });
   }
   return { value: repo, diagnostics };
+}
+
+/**
+ * The content files under `root`. Links to files are listed as they are (the read refuses the ones
+ * that leave the repository; dangling ones are listed so the read reports them instead of the glob
+ * dropping them); a link to a directory outside the repository or into `.git` is not walked — a
+ * link to `/` would otherwise walk the whole machine — and is returned in `refusedDirs`.
+ */
+function listFiles(root: string): { files: string[]; refusedDirs: Map<string, 'outside' | 'git'> } {
+  const realRoot = realpathSync(root);
+  const refusedDirs = new Map<string, 'outside' | 'git'>();
+  const files = globSync(['prompts/**/*.{yaml,yml,hbs}', 'features/*.{yaml,yml}', 'budgets/*.{yaml,yml}', 'experiments/*.{yaml,yml}'], {
+    cwd: root,
+    dot: false,
+    fs: {
+      // The walker resolves every link it meets with realpathSync, then stats the result.
+      realpathSync: ((path: string) => {
+        let real: string;
+        try {
+          real = realpathSync(path);
+        } catch {
+          return path;
+        }
+        const problem = problemOf(realRoot, real);
+        if (problem && statSync(real).isDirectory()) {
+          refusedDirs.set(relative(root, resolve(root, path)).split('\\').join('/'), problem.problem as 'outside' | 'git');
+          throw new Error('refused directory link');
+        }
+        return real;
+      }) as typeof realpathSync,
+      statSync: ((path: string) => statSync(path, { throwIfNoEntry: false }) ?? lstatSync(path)) as typeof statSync,
+    },
+  }).sort();
+  return { files, refusedDirs };
 }
 
 const DIR_KINDS = { prompts: 'prompt', features: 'feature', budgets: 'budget', experiments: 'experiment' } as const;

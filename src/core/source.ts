@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { isSymlink, linkDiagnostic, resolveInRepository } from './repository-path.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Aliases are legitimate in YAML but an alias bomb expands exponentially; more than this is refused. */
@@ -25,9 +26,16 @@ export interface ReadOptions {
   maxBytes?: number;
 }
 
-/** Reads a text file, refusing oversized files and invalid UTF-8 with a located diagnostic. */
+/**
+ * Reads a repository file: the one read path for repository content. Refuses symbolic links that
+ * leave the repository or enter `.git`, dangling links, oversized files and invalid UTF-8, each
+ * with a diagnostic at the file.
+ */
 export function readText({ root, file, maxBytes = DEFAULT_MAX_FILE_BYTES }: ReadOptions): { text?: string; diagnostics: Diagnostic[] } {
-  const abs = join(root, file);
+  const where = resolveInRepository(root, file);
+  if ('problem' in where && (where.problem !== 'missing' || isSymlink(root, file))) return { diagnostics: [linkDiagnostic(file, where.problem)] };
+  // The resolved path is read, not the link again: a link swapped after the check cannot redirect the read.
+  const abs = 'path' in where ? where.path : resolve(root, file);
   const size = statSync(abs).size;
   if (size > maxBytes) {
     return {
