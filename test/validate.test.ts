@@ -86,6 +86,13 @@ describe('validate: YAML that cannot be loaded', () => {
     expectNoCrash(result);
   });
 
+  it('refuses an alias inside the node it names (a value containing itself) at the alias, without recursing forever', async () => {
+    // Found by test/fuzz-validate.test.ts: validate died with "Maximum call stack size exceeded" (exit 3).
+    const result = await validate(prompt('status: approved\n', 'status: approved\ntags: &loop\n  - *loop\n'));
+    expectDiagnostic(result, { exit: 1, code: 'alias-limit', file: 'prompts/greet.yaml', line: 5, col: 5 });
+    expect(result.stderr).toContain('alias refers to a node that contains it');
+  });
+
   it('refuses a file over limits.max_file_bytes', async () => {
     const big = `${PROMPT_YAML}# ${'x'.repeat(4096)}\n`;
     expect(Buffer.byteLength(big)).toBeGreaterThan(4096);

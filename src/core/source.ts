@@ -120,6 +120,19 @@ export function parseYaml(file: string, text: string): ParsedYaml {
       }],
     };
   }
+  // An alias inside the node it names (`a: &x {b: *x}`) makes a value that contains itself: every
+  // walk of it (key checks, schemas, JSON) would recurse forever.
+  const cycle = cyclePath(value);
+  if (cycle) {
+    return {
+      source,
+      diagnostics: [{
+        code: 'alias-limit', severity: 'error', file, ...locate(source, cycle), path: cycle,
+        message: 'alias refers to a node that contains it (a recursive structure)',
+        hint: 'an alias may only name a node it is not part of; write the value out instead',
+      }],
+    };
+  }
   for (const path of forbiddenKeyPaths(value)) {
     diagnostics.push({
       code: 'forbidden-key', severity: 'error', file,
@@ -151,6 +164,20 @@ export function parseYamlValue(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Path at which a value reaches one of its own ancestors again, if it does. */
+function cyclePath(value: unknown, ancestors = new Set<object>(), path: (string | number)[] = []): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (ancestors.has(value)) return path;
+  ancestors.add(value);
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const found = cyclePath(child, ancestors, [...path, key]);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return undefined;
 }
 
 /** Paths of keys such as `__proto__` anywhere in a parsed value (walking the value is cheaper than the YAML tree). */
