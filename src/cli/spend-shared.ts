@@ -4,6 +4,7 @@ import { checkBudget } from '../core/check/others.js';
 import { hasErrors } from '../core/diagnostics.js';
 import { loadRepository, type Repository } from '../core/repository.js';
 import { DbError } from '../spend/duckdb.js';
+import type { UnreadableFile } from '../spend/gzip-check.js';
 import type { RejectedRow } from '../spend/locate.js';
 import { NoUsageFilesError, openSpend, type OpenSpendOptions, type SpendSession } from '../spend/session.js';
 import { describeError } from '../spend/usage-sql.js';
@@ -18,6 +19,7 @@ export const spendArgs = {
   from: { type: 'string', description: 'First day counted: YYYY-MM-DD, or Nd for N days before today (UTC)', valueHint: 'date' },
   to: { type: 'string', description: 'Last day counted, inclusive: YYYY-MM-DD, or Nd for N days before today (UTC)', valueHint: 'date' },
   strict: { type: 'boolean', description: 'Fail (exit 1) when any usage row is rejected' },
+  'skip-unreadable': { type: 'boolean', description: 'Leave out a usage file that cannot be read whole (corrupt or truncated gzip) with a warning, instead of failing (exit 3)' },
 } satisfies ArgsDef;
 
 const DAY = 86_400_000;
@@ -87,6 +89,7 @@ export function printUsageStats(io: Io, session: SpendSession): void {
   if (stats.rejectedRows) parts.push(c.yellow(`${plural(stats.rejectedRows, 'row')} rejected`));
   io.err(c.dim(`usage: ${parts.join(' · ')}`));
   for (const pattern of session.unmatched) io.err(c.yellow(`warning: no usage log file matches "${pattern}"`));
+  printUnreadable(io, session.unreadable);
   if (stats.rejectedRows) {
     const shown = new Map<string, number>();
     for (const r of session.rejectedRows) {
@@ -122,6 +125,14 @@ export function printUsageStats(io: Io, session: SpendSession): void {
 
 export const formatRejected = (r: RejectedRow, color: (s: string) => string = (s) => s): string =>
   `${r.file}${r.line !== undefined ? `:${r.line}` : r.row !== undefined ? ` (row ${r.row})` : ''}: ${color('rejected')} ${r.message}`;
+
+/** Files left out by `--skip-unreadable`, on stderr. */
+export function printUnreadable(io: Io, unreadable: readonly UnreadableFile[]): void {
+  for (const u of unreadable) io.err(colors(io).yellow(`warning: ${u.display} not read (--skip-unreadable): ${u.reason}; its calls are not counted`));
+}
+
+/** Files left out by `--skip-unreadable`, for JSON outputs. */
+export const unreadableJson = (unreadable: readonly UnreadableFile[]) => unreadable.map((u) => ({ file: u.display, reason: u.reason }));
 
 /** Comma-separated list flag; commas inside glob braces (`usage/*.{jsonl,csv}`) do not split. */
 export const listArg = (value: string | undefined): string[] | undefined =>

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { Repository } from '../core/repository.js';
 import { openDb, sqlIdent, sqlString, type Db } from './duckdb.js';
+import { UnreadableUsageError, unreadableGzipFiles, type UnreadableFile } from './gzip-check.js';
 import { locateRejected, structuralRejects, type RejectedRow } from './locate.js';
 import { loadPrices } from './pricing.js';
 import { runScan, scanStats, type KeyField, type ScanStats } from './scan.js';
@@ -19,6 +20,8 @@ export interface SpendSession {
   lineByLine: string[];
   /** Usage patterns that matched no file (others did). */
   unmatched: string[];
+  /** Files left out because they cannot be read whole (only with `skipUnreadable`). */
+  unreadable: UnreadableFile[];
   close(): void;
 }
 
@@ -31,6 +34,8 @@ export interface OpenSpendOptions {
   to?: string;
   /** Rejected rows to locate per file (default 20; `Infinity` for all of them). */
   locateLimit?: number;
+  /** Leave out a file that cannot be read whole (a corrupt gzip stream) instead of failing. */
+  skipUnreadable?: boolean;
   trace?: (sql: string) => void;
 }
 
@@ -48,23 +53,34 @@ export class NoUsageFilesError extends Error {
 
 export interface UsageSource {
   db: Db;
+  /** The files read: without the unreadable ones once they are known. */
   files: UsageFile[];
   /** Columns of CSV and Parquet files. */
   columns: Map<string, string[]>;
   unmatched: string[];
+  /** Files left out because they cannot be read whole (only with `skipUnreadable`). */
+  unreadable: UnreadableFile[];
+  skipUnreadable: boolean;
+  /** The gzip check of every compressed file, running beside DuckDB's reads (see {@link readWhole}). */
+  integrity: Promise<UnreadableFile[]>;
 }
 
 /** Resolves the usage files, opens DuckDB with prices and the feature → team map loaded. */
-export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'paths' | 'trace'>): Promise<UsageSource> {
+export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'paths' | 'trace' | 'skipUnreadable'>): Promise<UsageSource> {
   const paths = options.paths ?? options.repo.config.usage?.paths ?? [];
   if (paths.length === 0) throw new NoUsageFilesError([]);
   const { files, unmatched } = resolveUsageSources({ root: options.repo.root, paths });
   if (files.length === 0) throw new NoUsageFilesError(unmatched);
+  // Started first: zlib inflates on libuv's threads while DuckDB starts and scans on its own.
+  const integrity = unreadableGzipFiles(files);
   const db = await openDb({ tempDirectory: tmpdir(), trace: options.trace });
   try {
     await loadPrices(db, options.repo.catalog);
     await loadFeatureTeams(db, options.repo);
-    return { db, files, columns: await describeColumns(db, files), unmatched };
+    const source: UsageSource = { db, files, columns: new Map(), unmatched, unreadable: [], skipUnreadable: options.skipUnreadable ?? false, integrity };
+    // Column names come from the first lines: waiting for the check here would put it before the scan.
+    source.columns = await readWhole(source, (readable) => describeColumns(db, readable), { waitOnlyOnFailure: true });
+    return source;
   } catch (error) {
     db.close();
     throw error;
@@ -72,13 +88,43 @@ export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'pat
 }
 
 /**
+ * Runs `work` (a read of the usage files) while the gzip check runs, and keeps its result only if
+ * every file it read is whole: a file that is not fails the read with {@link UnreadableUsageError}
+ * (exit 3), whatever DuckDB made of it; with `skipUnreadable` the file is left out of
+ * `source.files` and `work` runs again without it. Nothing left to read is an error either way.
+ * `waitOnlyOnFailure`: a read that succeeded is kept without waiting for the check (a later
+ * `readWhole` still applies it).
+ */
+export async function readWhole<T>(source: UsageSource, work: (files: UsageFile[]) => Promise<T>, options: { waitOnlyOnFailure?: boolean } = {}): Promise<T> {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await work(source.files) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  if (outcome.ok && options.waitOnlyOnFailure) return outcome.value;
+  const fresh = (await source.integrity).filter((u) => source.files.some((f) => f.path === u.path));
+  if (fresh.length) {
+    const remaining = source.files.filter((f) => !fresh.some((u) => u.path === f.path));
+    if (!source.skipUnreadable || remaining.length === 0) throw new UnreadableUsageError(fresh);
+    source.unreadable.push(...fresh);
+    source.files = remaining;
+    return work(source.files);
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+/**
  * Scans the usage logs into `spend_agg`. Everything later (reports, budgets, recommendations)
  * queries that small table.
  */
 export async function openSpend(options: OpenSpendOptions): Promise<SpendSession> {
-  const { db, files, columns, unmatched } = await prepareUsage(options);
+  const source = await prepareUsage(options);
+  const { db, columns, unmatched, unreadable } = source;
   try {
-    const { statements, lineByLine } = await runScan(db, { files, keys: options.keys, from: options.from, to: options.to, columns });
+    const { statements, lineByLine } = await readWhole(source, (readable) => runScan(db, { files: readable, keys: options.keys, from: options.from, to: options.to, columns }));
+    const files = source.files;
     const stats = await scanStats(db);
     const limit = options.locateLimit ?? 20;
     const located = stats.rejected.length
@@ -92,7 +138,7 @@ export async function openSpend(options: OpenSpendOptions): Promise<SpendSession
     }
     const shown = Number.isFinite(limit) ? capPerFile(structural, limit) : structural;
     const rejectedRows = [...shown, ...located].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0)));
-    return { db, files, stats, rejectedRows, statements, lineByLine, unmatched, close: () => db.close() };
+    return { db, files, stats, rejectedRows, statements, lineByLine, unmatched, unreadable, close: () => db.close() };
   } catch (error) {
     db.close();
     throw error;

@@ -2,10 +2,10 @@ import { defineCommand } from 'citty';
 import { DbError } from '../../spend/duckdb.js';
 import { experimentData, type ExperimentData } from '../../spend/experiment.js';
 import { analyzeExperiment, type ExperimentAnalysis, type Interval } from '../../spend/experiment-stats.js';
-import { NoUsageFilesError, prepareUsage } from '../../spend/session.js';
+import { NoUsageFilesError, prepareUsage, readWhole } from '../../spend/session.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { listArg, loadSpendRepo, parseRange, spendArgs } from '../spend-shared.js';
+import { listArg, loadSpendRepo, parseRange, printUnreadable, spendArgs, unreadableJson } from '../spend-shared.js';
 import { textTable } from '../table.js';
 import { plural } from '../../core/plural.js';
 
@@ -16,6 +16,7 @@ export default defineCommand({
     usage: spendArgs.usage,
     from: spendArgs.from,
     to: spendArgs.to,
+    'skip-unreadable': spendArgs['skip-unreadable'],
     alpha: { type: 'string', description: 'Significance level (default 0.05)', valueHint: 'p' },
     json: { type: 'boolean', description: 'Machine-readable JSON output' },
   },
@@ -33,7 +34,7 @@ export default defineCommand({
 
     let source;
     try {
-      source = await prepareUsage({ repo, paths: listArg(args.usage) });
+      source = await prepareUsage({ repo, paths: listArg(args.usage), skipUnreadable: args['skip-unreadable'] });
     } catch (error) {
       if (error instanceof NoUsageFilesError) throw usageError(`promptops: ${error.message}`);
       if (error instanceof DbError) throw new ExitError(EXIT.infra, `promptops: reading usage logs failed: ${error.message.split('\n')[0]}`);
@@ -41,7 +42,8 @@ export default defineCommand({
     }
     let found: ExperimentData;
     try {
-      found = await experimentData(source.db, { files: source.files, columns: source.columns, experiment: exp, ...range });
+      const { db, columns } = source;
+      found = await readWhole(source, (files) => experimentData(db, { files, columns, experiment: exp, ...range }));
     } catch (error) {
       if (error instanceof DbError) throw new ExitError(EXIT.infra, `promptops: reading usage logs failed: ${error.message.split('\n')[0]}`);
       throw error;
@@ -54,9 +56,10 @@ export default defineCommand({
       alpha,
     });
     if (args.json) {
-      io.out(JSON.stringify({ version: 1, experiment: exp.name, status: exp.status, feature: exp.feature, data: found, analysis }, null, 2));
+      io.out(JSON.stringify({ version: 1, experiment: exp.name, status: exp.status, feature: exp.feature, data: found, analysis, unreadable_files: unreadableJson(source.unreadable) }, null, 2));
       return;
     }
+    printUnreadable(io, source.unreadable);
     print(io, exp.name, exp.status, found, analysis);
   },
 });

@@ -5,7 +5,7 @@ import { notifyBudgets, readAlertState, writeAlertState, type Delivery } from '.
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Colors, type Io } from '../io.js';
 import { formatUsd } from '../../core/money.js';
-import { listArg, loadSpendRepo, openUsage, spendArgs } from '../spend-shared.js';
+import { listArg, loadSpendRepo, openUsage, spendArgs, unreadableJson } from '../spend-shared.js';
 import { textTable } from '../table.js';
 
 const FAIL_ON = [...BUDGET_STATUSES.filter((s) => s !== 'on_track'), 'never'] as const;
@@ -15,6 +15,7 @@ export default defineCommand({
     root: spendArgs.root,
     usage: spendArgs.usage,
     strict: spendArgs.strict,
+    'skip-unreadable': spendArgs['skip-unreadable'],
     budget: { type: 'string', description: 'Only these budgets, comma-separated', valueHint: 'names' },
     'as-of': { type: 'string', description: 'Evaluate at this time: YYYY-MM-DD (end of that day) or an ISO date-time (default: the latest call in the logs, or now if earlier)', valueHint: 'time' },
     'fail-on': { type: 'enum', options: [...FAIL_ON], description: 'Exit 1 when a budget is at least this severe (default: over_budget)' },
@@ -32,7 +33,7 @@ export default defineCommand({
     const failOn = (args['fail-on'] as BudgetSeverity | 'never' | undefined) ?? 'over_budget';
     const explicitAsOf = args['as-of'] ? parseAsOf(args['as-of']) : undefined;
 
-    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys: ['feature', 'environment', 'team'], to: explicitAsOf?.toISOString(), strict: args.strict, quiet: args.json });
+    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys: ['feature', 'environment', 'team'], to: explicitAsOf?.toISOString(), strict: args.strict, skipUnreadable: args['skip-unreadable'], quiet: args.json });
     try {
       const now = new Date();
       const last = session.stats.lastCall;
@@ -45,7 +46,7 @@ export default defineCommand({
       if (args.notify) writeAlertState(statePath, state);
 
       if (args.json) {
-        io.out(JSON.stringify({ version: 1, as_of: asOf.toISOString(), budgets: statuses.map(toJson), notifications: deliveries }, null, 2));
+        io.out(JSON.stringify({ version: 1, as_of: asOf.toISOString(), budgets: statuses.map(toJson), notifications: deliveries, unreadable_files: unreadableJson(session.unreadable) }, null, 2));
       } else {
         printStatuses(io, statuses, asOf, explicitAsOf === undefined && asOf !== now);
         printDeliveries(io, deliveries);

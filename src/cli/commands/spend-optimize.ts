@@ -5,7 +5,7 @@ import { formatUsd } from '../../core/money.js';
 import { evalEvidence, recommend, type Recommendation } from '../../spend/optimize.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs } from '../spend-shared.js';
+import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs, unreadableJson } from '../spend-shared.js';
 import { textTable } from '../table.js';
 
 const DAY = 86_400_000;
@@ -20,11 +20,11 @@ export default defineCommand({
     const io = data as Io;
     const repo = loadSpendRepo(io, args.root);
     const range = parseRange(args);
-    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys: ['feature', 'environment', 'prompt_id'], ...range, strict: args.strict, quiet: args.json });
+    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys: ['feature', 'environment', 'prompt_id'], ...range, strict: args.strict, skipUnreadable: args['skip-unreadable'], quiet: args.json });
     try {
       const last = session.stats.lastCall;
       if (!last) {
-        io.out(args.json ? JSON.stringify({ version: 1, window: null, recommendations: [] }, null, 2) : 'no calls in the usage logs: nothing to recommend');
+        io.out(args.json ? JSON.stringify({ version: 1, window: null, recommendations: [], unreadable_files: unreadableJson(session.unreadable) }, null, 2) : 'no calls in the usage logs: nothing to recommend');
         return;
       }
       // Default window: the last 30 days of the logs.
@@ -34,7 +34,7 @@ export default defineCommand({
       const evidence = evalEvidence(readResults(repo.root, io, listArg(args['eval-results'])));
       const recs = await recommend(session.db, { repo, window, evidence });
       if (args.json) {
-        io.out(JSON.stringify({ version: 1, window, recommendations: recs }, null, 2));
+        io.out(JSON.stringify({ version: 1, window, recommendations: recs, unreadable_files: unreadableJson(session.unreadable) }, null, 2));
         return;
       }
       print(io, recs, window);

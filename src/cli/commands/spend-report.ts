@@ -7,7 +7,8 @@ import type { RejectedRow } from '../../spend/locate.js';
 import type { ScanStats } from '../../spend/scan.js';
 import type { UsageFile } from '../../spend/sources.js';
 import { csvTable, markdownTable, textTable } from '../table.js';
-import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs } from '../spend-shared.js';
+import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs, unreadableJson } from '../spend-shared.js';
+import type { UnreadableFile } from '../../spend/gzip-check.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { formatUsd } from '../../core/money.js';
@@ -38,7 +39,7 @@ export default defineCommand({
     const keys = keysFor(html ? [...by, 'feature', 'team', 'environment'] : by);
     // The HTML report's budget charts need their whole period, so its scan starts at the first call; --from only trims the report.
     const fromDay = html ? range.from?.slice(0, 10) : undefined;
-    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, from: html ? undefined : range.from, to: range.to, strict: args.strict, locateLimit: format === 'json' ? Infinity : undefined });
+    const session = await openUsage(io, { repo, paths: listArg(args.usage), keys, from: html ? undefined : range.from, to: range.to, strict: args.strict, skipUnreadable: args['skip-unreadable'], locateLimit: format === 'json' ? Infinity : undefined });
     try {
       const report = await spendReport(session.db, { by, limit, fromDay });
       let text: string;
@@ -46,7 +47,7 @@ export default defineCommand({
         const { buildHtmlReport } = await import('../../spend/html-report.js');
         text = await buildHtmlReport({ session, repo, report, range, fromDay });
       } else {
-        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range, located: session.rejectedRows });
+        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range, located: session.rejectedRows, unreadable: session.unreadable });
       }
       if (args.out) {
         const path = resolve(io.cwd, args.out);
@@ -78,7 +79,7 @@ function cells(row: SpendRow, columns: readonly string[], total: number): string
 
 const HEAD = ['calls', 'failed', 'input tokens', 'output tokens', 'cost', 'share'];
 
-function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly RejectedRow[]) {
+function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly RejectedRow[], unreadable: readonly UnreadableFile[]) {
   const display = (path: string) => files.find((f) => f.path === path)?.display ?? path;
   return {
     files: files.map((f) => f.display),
@@ -92,10 +93,12 @@ function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly 
     unpriced_calls: s.unpricedCalls,
     unpriced_models: s.unpricedModels,
     legacy_token_calls: s.legacyCalls,
+    // Files --skip-unreadable left out: their calls are in no total above.
+    unreadable_files: unreadableJson(unreadable),
   };
 }
 
-function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string }; located: readonly RejectedRow[] }): string {
+function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string }; located: readonly RejectedRow[]; unreadable: readonly UnreadableFile[] }): string {
   const total = report.total.costUsd;
   const columns = report.columns.length ? report.columns : ['total'];
   if (format === 'json') {
@@ -106,7 +109,7 @@ function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx:
         by: report.columns,
         rows: report.rows.map((r) => ({ ...r.group, ...measures(r) })),
         total: measures(report.total),
-        usage: usageJson(ctx.stats as ScanStats, ctx.files, ctx.located),
+        usage: usageJson(ctx.stats as ScanStats, ctx.files, ctx.located, ctx.unreadable),
       },
       null,
       2,
