@@ -93,6 +93,23 @@ describe('validate: YAML that cannot be loaded', () => {
     expect(result.stderr).toContain('alias refers to a node that contains it');
   });
 
+  it('a collection used as a key is a schema error, and nothing is printed behind the output\'s back', async () => {
+    // Found by the fuzz: the yaml package printed "Warning: Keys with collection values will be stringified" to stderr.
+    const warnings: Error[] = [];
+    const listen = (warning: Error) => warnings.push(warning);
+    process.on('warning', listen);
+    try {
+      const result = await validate(prompt('status: approved\n', 'status: approved\n? [a]\n: 1\n'));
+      // Located at the document (locate finds scalar keys only); the message names the key.
+      expectDiagnostic(result, { exit: 1, code: 'schema', file: 'prompts/greet.yaml', line: 2, col: 1 });
+      expect(result.stderr).toContain('unknown key "[ a ]"');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
   it('refuses a file over limits.max_file_bytes', async () => {
     const big = `${PROMPT_YAML}# ${'x'.repeat(4096)}\n`;
     expect(Buffer.byteLength(big)).toBeGreaterThan(4096);
