@@ -392,7 +392,7 @@ describe('validate checks assertions before any eval runs', () => {
       ['error', 16, 'regex: invalid regular expression "(unclosed": Unterminated group'],
       ['error', 17, 'latency: checks the model output and cannot target the prompt'],
       ['error', 18, 'contains: needs a "value"'],
-      ['error', 19, 'javascript: file ../escape.mjs is outside the repository'],
+      ['error', 19, 'javascript: file "../escape.mjs" is outside the repository'],
       ['warning', 20, 'contains: "threshold" has no effect (only llm-rubric, similar and javascript scores use it)'],
       ['error', 21, 'json-schema: "value" must be a JSON Schema object, got a list'],
     ]);
@@ -422,7 +422,7 @@ describe('eval keeps secrets out of output', () => {
     const r = await evalJson(dir, localEnv(s.url, { LOCAL_API_KEY: key }));
     expect(r.code).toBe(3);
     const everything = r.stdout + r.stderr + readFileSync(join(dir, 'results.json'), 'utf8');
-    expect(everything).toContain('Incorrect API key provided: [redacted]');
+    expect(everything).toContain('Incorrect API key provided: ***');
     expect(everything).not.toContain('AbCdEf0123456789');
     expect(everything).not.toContain('6789 here');
   });

@@ -6,6 +6,7 @@ import { didYouMean } from './diagnostics.js';
 import type { FileKind } from './schemas/index.js';
 import * as precompiled from './schemas/_validators.generated.js';
 import { MODEL_REF_PATTERN, PROMPT_ID_PATTERN, SLUG_PATTERN, VARIABLE_NAME_PATTERN, ENV_VAR_PATTERN } from './schemas/_common.js';
+import { quote } from './quote.js';
 import { locate, type SourceFile } from './source.js';
 import { compileUserPattern } from './user-regex.js';
 
@@ -95,14 +96,14 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
         };
       }
       return {
-        message: `unknown key "${name}"`,
+        message: `unknown key ${quote(name)}`,
         hint: didYouMean(name, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(', ')}` : 'remove it'),
         at: [...path, name],
         key: true,
       };
     }
     case 'propertyNames':
-      return { message: `invalid key "${String(p.propertyName)}"`, at: [...path, String(p.propertyName)], key: true };
+      return { message: `invalid key ${quote(String(p.propertyName))}`, at: [...path, String(p.propertyName)], key: true };
     case 'required':
       return { message: `missing required key "${String(p.missingProperty)}"`, hint: `add "${String(p.missingProperty)}:"`, at: path };
     case 'type':
@@ -110,7 +111,7 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map(String);
       return {
-        message: `${JSON.stringify(data)} is not one of: ${allowed.join(', ')}`,
+        message: `${quote(data)} is not one of: ${allowed.join(', ')}`,
         hint: typeof data === 'string' ? didYouMean(data, allowed) : undefined,
         at: path,
       };
@@ -119,10 +120,10 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
       return { message: `must be ${JSON.stringify(p.allowedValue)}`, at: path };
     case 'pattern': {
       const pattern = String(p.pattern);
-      return { message: `${JSON.stringify(data)} is not ${PATTERN_NAMES[pattern] ?? `matching /${pattern}/`}`, at: path };
+      return { message: `${quote(data)} is not ${PATTERN_NAMES[pattern] ?? `matching /${pattern}/`}`, at: path };
     }
     case 'format':
-      return { message: `${JSON.stringify(data)} is not a valid ${p.format === 'date' ? 'date (YYYY-MM-DD)' : String(p.format)}`, at: path };
+      return { message: `${quote(data)} is not a valid ${p.format === 'date' ? 'date (YYYY-MM-DD)' : String(p.format)}`, at: path };
     case 'discriminator': {
       const tag = String(p.tag);
       const variants = ((error.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] } | undefined)?.oneOf ?? [])
@@ -132,7 +133,7 @@ function describe(error: ErrorObject, path: (string | number)[]): { message: str
       return value === undefined
         ? { message: `missing required key "${tag}" (one of: ${variants.join(', ')})`, at: path }
         : {
-            message: `${tag} ${JSON.stringify(value)} is not one of: ${variants.join(', ')}`,
+            message: `${tag} ${quote(value)} is not one of: ${variants.join(', ')}`,
             hint: typeof value === 'string' ? didYouMean(value, variants) : undefined,
             at: [...path, tag],
           };
@@ -156,7 +157,7 @@ function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${quote(value)}`;
 }
 
 export function pointerToPath(pointer: string): (string | number)[] {

@@ -1,5 +1,6 @@
 import { compileRegex, fileInRepository } from '../assertion-values.js';
 import { didYouMean } from '../diagnostics.js';
+import { quote } from '../quote.js';
 import type { Entity } from '../repository.js';
 import type { Assertion, PromptFile } from '../schemas/prompt.js';
 import { compileUserSchema } from '../user-schema.js';
@@ -39,11 +40,11 @@ export function checkAssertion(ctx: CheckContext, prompt: Entity<PromptFile>, a:
   if (type === 'javascript') {
     if (typeof v !== 'string') return bad(`"value" must be the path of a .js/.mjs file, got ${kind(v)}`);
     const found = fileInRepository(ctx.repo.root, v);
-    if ('problem' in found) bad(found.problem === 'missing' ? `file ${v} not found` : `file ${v} is outside the repository`, found.problem === 'missing' ? 'paths are relative to the repository root' : 'assertion code must live in the repository');
+    if ('problem' in found) bad(found.problem === 'missing' ? `file ${quote(v)} not found` : `file ${quote(v)} is outside the repository`, found.problem === 'missing' ? 'paths are relative to the repository root' : 'assertion code must live in the repository');
   }
 }
 
-const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${quote(v)}`);
 
 function hintFor(type: string): string | undefined {
   if (NUMBER.has(type)) return type === 'latency' ? 'milliseconds, e.g. value: 3000' : type === 'max-tokens' ? 'a token count, e.g. value: 800' : 'US dollars per call, e.g. value: 0.002';
