@@ -2,8 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { quote } from './quote.js';
 import { isSymlink, linkDiagnostic, resolveInRepository } from './repository-path.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -108,6 +109,18 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   if (doc.contents === null) {
     return { source, diagnostics: [{ code: 'empty-file', severity: 'error', file, line: 1, col: 1, message: 'file is empty', hint: 'add content or delete the file' }] };
   }
+  // toJS throws on the first unresolved alias with no position; each one is reported at the alias instead.
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      diagnostics.push({
+        code: 'unknown-alias', severity: 'error', file, ...pos(at(alias.range?.[0] ?? 0)),
+        message: `unknown alias ${quote(`*${alias.source}`)}`,
+        hint: `define the anchor "&${alias.source.slice(0, 40)}" before the alias, or fix the alias name`,
+      });
+    },
+  });
+  if (diagnostics.length > 0) return { source, diagnostics };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
