@@ -1,3 +1,4 @@
+import { csvLines } from './csv-lines.js';
 import { sqlIdent, sqlString, type Db } from './duckdb.js';
 import type { RejectedGroup } from './scan.js';
 import type { UsageFile } from './sources.js';
@@ -35,8 +36,10 @@ export async function locateRejected(db: Db, options: { files: readonly UsageFil
       );
       // Lines the line reader could not return are missing from the numbering: put them back.
       const skipped = isJsonLines(file) ? await rejectedLines(db, locateRejects(file.path)) : [];
+      // CSV rows are numbered by DuckDB's reader; their lines come from a pass that follows the quoting.
+      const csv = file.format === 'csv' ? await csvLines(file.path, { rows: rows.map((r) => r._line), rejected: await rejectedLines(db, { errors: rejectsName('errors', file.path) }) }) : undefined;
       for (const r of rows) {
-        const at = file.format === 'parquet' ? { row: r._line } : { line: lineAfterSkips(r._line, skipped) };
+        const at = file.format === 'parquet' ? { row: r._line } : { line: csv ? (csv.rowLine.get(r._line) ?? r._line + 1) : lineAfterSkips(r._line, skipped) };
         out.push({ file: file.display, ...at, code: r._error, message: describeError(r._error) });
       }
     }
@@ -78,10 +81,12 @@ export async function structuralRejects(db: Db, files: readonly UsageFile[]): Pr
     const rows = await db.all<{ line: number; error_type: string; error_message: string }>(
       `SELECT line, any_value(error_type) AS error_type, any_value(error_message) AS error_message FROM ${sqlIdent(table)} GROUP BY line ORDER BY line`,
     );
+    // DuckDB numbers CSV records, not lines (see csv-lines.ts).
+    const csv = file.format === 'csv' && rows.length ? await csvLines(file.path, { rows: [], rejected: rows.map((r) => r.line) }) : undefined;
     for (const r of rows) {
       const type = r.error_type.toLowerCase();
-      if (file.format === 'csv') {
-        out.push({ file: file.display, line: r.line, code: `csv:${type}`, message: `CSV ${type.replaceAll('_', ' ')}: ${r.error_message.split('\n')[0]}` });
+      if (csv) {
+        out.push({ file: file.display, line: csv.recordLine.get(r.line) ?? r.line, code: `csv:${type}`, message: `CSV ${type.replaceAll('_', ' ')}: ${r.error_message.split('\n')[0]}` });
       } else {
         const code = type.includes('line size') ? 'line:too-long' : type.includes('unicode') ? 'line:not-utf8' : `line:${type.replaceAll(/[ _]+/g, '-')}`;
         out.push({ file: file.display, line: r.line, code, message: describeError(code) });
@@ -115,8 +120,8 @@ function numberedSource(file: UsageFile, fields: readonly UsageField[], columns?
   if (file.format === 'csv') {
     const header = new Set(columns?.get(file.path) ?? []);
     const cols = fields.map((f) => (header.has(f) ? sqlIdent(f) : `NULL AS ${sqlIdent(f)}`)).join(', ');
-    // Line = data row + 1 for the header (a quoted field spanning lines shifts it).
-    return `SELECT ${cols}, row_number() OVER () + 1 AS _line, ${name} FROM read_csv(${path}, ${csvDialect(file)}, ignore_errors = true)`;
+    // The row number as read; `csvLines` turns it into the line.
+    return `SELECT ${cols}, row_number() OVER () AS _line, ${name} FROM read_csv(${path}, ${csvDialect(file)}, ignore_errors = true)`;
   }
   const present = new Set(columns?.get(file.path) ?? []);
   const cols = fields.map((f) => (present.has(f) ? sqlIdent(f) : `NULL AS ${sqlIdent(f)}`)).join(', ');
