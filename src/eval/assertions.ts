@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { compileRegex, fileInRepository } from '../core/assertion-values.js';
 import { canonicalJson } from '../core/canonical.js';
 import { createAjv } from '../core/validate-schema.js';
@@ -8,6 +7,7 @@ import type { RenderedMessage } from '../core/render.js';
 import { gradeRubric, similarity, type GradingCall } from './grading.js';
 import type { ModelClient } from './client.js';
 import { CallError, testErrorKind } from './types.js';
+import { runJsAssertionCall } from './js-assertion-worker.js';
 
 export type Target = 'prompt' | 'output';
 
@@ -22,9 +22,14 @@ export interface AssertionContext {
   client: ModelClient;
   grader: string;
   embeddingModel: string;
+  /** Time limit of one `javascript` assertion call (default ASSERTION_TIMEOUT_MS). */
+  assertionTimeoutMs?: number;
   /** Grader and embedding calls are accounted separately from the tested call. */
   onGradingCall: (call: GradingCall) => void;
 }
+
+/** Default time limit of a `javascript` assertion call: generous for real checks, short enough to notice a loop. */
+export const ASSERTION_TIMEOUT_MS = 5_000;
 
 const PROMPT_DEFAULT = new Set(['max-tokens', 'max-cost']);
 const OUTPUT_ONLY = new Set(['latency', 'cost', 'llm-rubric', 'similar']);
@@ -202,9 +207,6 @@ function schemaValidator(schema: unknown): ReturnType<typeof ajv.compile> {
   return validate;
 }
 
-type JsFunction = (output: string, context: { vars: Record<string, unknown>; prompt: string }) => unknown;
-const modules = new Map<string, Promise<JsFunction>>();
-
 /** A function exported (default) by a file inside the repository; it returns a boolean, a 0..1 score or `{pass, score?, reason?}`. */
 async function runJavascript(a: Assertion, subject: string, ctx: AssertionContext): Promise<Outcome> {
   const file = text(a.value, 'javascript');
@@ -213,17 +215,9 @@ async function runJavascript(a: Assertion, subject: string, ctx: AssertionContex
     const reason = found.problem === 'missing' ? `javascript file ${file} not found (paths are relative to the repository root)` : `javascript file ${file} is outside the repository`;
     return { pass: false, error: true, reason };
   }
-  const real = found.path;
-  let load = modules.get(real);
-  if (!load) {
-    load = import(pathToFileURL(real).href).then((m: { default?: unknown }) => {
-      if (typeof m.default !== 'function') throw new Error(`${file} must export a default function (output, context) => boolean | number | {pass, score, reason}`);
-      return m.default as JsFunction;
-    });
-    modules.set(real, load);
-  }
-  const fn = await load;
-  const value = await fn(subject, { vars: ctx.vars, prompt: ctx.prompt.text });
+  const result = await runJsAssertionCall({ file: found.path, label: file, output: subject, context: { vars: ctx.vars, prompt: ctx.prompt.text }, timeoutMs: ctx.assertionTimeoutMs ?? ASSERTION_TIMEOUT_MS });
+  if (!result.ok) return { pass: false, error: true, reason: result.reason };
+  const { value } = result;
   if (typeof value === 'boolean') return { pass: value, reason: `${file} returned ${value}` };
   if (typeof value === 'number') {
     const threshold = a.threshold ?? 0.5;

@@ -36,6 +36,8 @@ export interface EvaluateOptions {
   provider?: ProviderChoice;
   concurrency?: number;
   timeoutMs?: number;
+  /** Time limit of one `javascript` assertion call, in ms. */
+  assertionTimeoutMs?: number;
   retries?: number;
   /** Response cache directory, absolute (default: `eval.cache_dir` of the repository). A diff evaluates the base snapshot with the head's cache. */
   cacheDir?: string;
@@ -97,6 +99,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     client,
     grader: settings.grader ?? EVAL_DEFAULTS.grader,
     embeddingModel: settings.embedding_model ?? EVAL_DEFAULTS.embeddingModel,
+    assertionTimeoutMs: options.assertionTimeoutMs ?? settings.assertion_timeout_ms,
     // Tests wait on calls and grading in turn; twice as many tests as call slots keeps the slots busy.
     concurrency: concurrency * 2,
     date: options.date,

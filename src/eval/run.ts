@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Default grader (`llm-rubric`) and embedding (`similar`) models. */
   grader: string;
   embeddingModel: string;
+  /** Time limit of one `javascript` assertion call, in ms (default ASSERTION_TIMEOUT_MS). */
+  assertionTimeoutMs?: number;
   /** Tests in flight at once. */
   concurrency: number;
   /** Date of the prices (default today, UTC). */
@@ -112,6 +114,7 @@ async function runTest(job: EvalJob, options: RunOptions): Promise<TestResult> {
     client,
     grader: options.grader,
     embeddingModel: options.embeddingModel,
+    assertionTimeoutMs: options.assertionTimeoutMs,
     onGradingCall: (g) => account(repo, g, date, grading),
   };
   // Slots in file order: prompt assertions run first, output ones after the call.

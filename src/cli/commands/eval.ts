@@ -22,6 +22,7 @@ export default defineCommand({
     provider: { type: 'enum', options: ['auto', 'live', 'offline'], description: 'live providers, the offline one, or auto (live where the API key is set); default from promptops.config.yaml' },
     concurrency: { type: 'string', description: 'Most model calls in flight (default: eval.concurrency or 8)', valueHint: 'n' },
     timeout: { type: 'string', description: 'Per-call timeout in ms (default: eval.timeout_ms or 60000)', valueHint: 'ms' },
+    'assertion-timeout': { type: 'string', description: 'Time limit of one javascript assertion call in ms (default: eval.assertion_timeout_ms or 5000)', valueHint: 'ms' },
     output: { type: 'string', description: `Write results JSON (schema_version ${RESULTS_SCHEMA_VERSION}) to this file`, valueHint: 'file' },
     junit: { type: 'string', description: 'Write JUnit XML to this file', valueHint: 'file' },
     verbose: { type: 'boolean', description: 'List every test, not only failing ones' },
@@ -37,6 +38,7 @@ export default defineCommand({
     const mode: CacheMode = args.record ? 'record' : args.replay ? 'replay' : args.cache === false ? 'off' : 'cache';
     const concurrency = positiveInt('eval', '--concurrency', args.concurrency);
     const timeoutMs = positiveInt('eval', '--timeout', args.timeout);
+    const assertionTimeoutMs = positiveInt('eval', '--assertion-timeout', args['assertion-timeout']);
 
     const { repo, diagnostics } = validateRepository({ root });
     const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -73,6 +75,7 @@ export default defineCommand({
         provider,
         concurrency,
         timeoutMs,
+        assertionTimeoutMs,
         env: io.env,
         onPlan: async (count) => {
           if (args.output) results = await openResultsFile(resolve(io.cwd, args.output), { environment, mode, provider, ...(args.experiment ? { experiment: args.experiment } : {}), started_at: startedAt });

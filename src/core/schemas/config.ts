@@ -37,6 +37,7 @@ export const RepoConfig = StrictObject(
         provider: Type.Optional(StringEnum(['auto', 'live', 'offline'], '`offline`: deterministic provider, no keys; `live`: real providers; `auto`: live when the key env var is set.')),
         concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Maximum concurrent model calls.' })),
         timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Per-call timeout.' })),
+        assertion_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Time limit of one `javascript` assertion call, in ms (default 5000); past it the call is stopped and its test errors.' })),
         retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Retries per call on 429/5xx/timeouts.' })),
         cache_dir: Type.Optional(Type.String({ description: 'Response cache directory (relative to the repository).' })),
         grader: Type.Optional(ModelRef('Model grading `llm-rubric` assertions.')),
