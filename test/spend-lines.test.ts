@@ -107,6 +107,23 @@ describe('spend: JSON Lines, each line on its own', () => {
     expect(Math.abs(out.total.cost_usd - (expected.cost + sum(clean.map((r) => expectedCost(r) ?? 0))))).toBeLessThan(1e-6);
   });
 
+  it('a line over 1 MiB in an otherwise clean file (the fast reader\'s case) is one rejected row; a 20 MiB one too; 700 KB is a call', async () => {
+    const rows = usageRows(30, 25);
+    const long = { ...rows[7]!, request_id: 'long' };
+    for (const size of [700_000, 1_100_000, 20_000_000]) {
+      const text = [...rows.slice(0, 7), undefined, ...rows.slice(7)].map((r) => JSON.stringify(r ?? { ...long, metadata: { note: 'x'.repeat(size) } })).join('\n') + '\n';
+      const dir = spendRepo({ 'usage/a.jsonl': text, 'usage/b.jsonl.gz': gzipSync(text) });
+      const legal = size < 1 << 20;
+      const counted = legal ? [...rows, long] : rows;
+      for (const file of ['usage/a.jsonl', 'usage/b.jsonl.gz']) {
+        const out = await report(dir, ['--usage', file]);
+        expect(out.usage.calls, `${size} ${file}`).toBe(counted.length);
+        expect(out.usage.rejected_locations, `${size} ${file}`).toEqual(legal ? [] : [expect.objectContaining({ file, line: 8, reason: 'line:too-long' })]);
+        expect(Math.abs(out.total.cost_usd - sum(counted.map((r) => expectedCost(r) ?? 0)))).toBeLessThan(1e-6);
+      }
+    }
+  });
+
   it('hive folders set their field in both ways of reading, and override the record', async () => {
     const rows = usageRows(30, 24).map((r) => ({ ...r, environment: 'development' }));
     const broken = [...rows.slice(0, 10).map((r) => JSON.stringify(r)), '{"timestamp":', ...rows.slice(10, 15).map((r) => JSON.stringify(r))].join('\n');

@@ -4,7 +4,7 @@ import { checkBudget } from '../core/check/others.js';
 import { hasErrors } from '../core/diagnostics.js';
 import { loadRepository, type Repository } from '../core/repository.js';
 import { DbError } from '../spend/duckdb.js';
-import type { UnreadableFile } from '../spend/gzip-check.js';
+import type { UnreadableFile } from '../spend/file-check.js';
 import type { RejectedRow } from '../spend/locate.js';
 import { NoUsageFilesError, openSpend, type OpenSpendOptions, type SpendSession } from '../spend/session.js';
 import { describeError } from '../spend/usage-sql.js';
@@ -111,7 +111,7 @@ export function printUsageStats(io: Io, session: SpendSession): void {
       io.err(c.dim(`  ${display}: ${n(g.rows)} × ${describeError(g.code)}`));
     }
     if (session.lineByLine.length) {
-      io.err(c.dim(`  read line by line (a line is not a JSON object): ${session.lineByLine.map((p) => session.files.find((f) => f.path === p)?.display ?? p).join(', ')}`));
+      io.err(c.dim(`  read line by line (a line is not a JSON object, or may be too long): ${session.lineByLine.map((p) => session.files.find((f) => f.path === p)?.display ?? p).join(', ')}`));
     }
     io.err(c.dim('  rejected rows are not counted; fix them at the source or re-export (see docs/files/usage-log.md)'));
   }

@@ -15,6 +15,8 @@ export interface ScanOptions {
   from?: string;
   to?: string;
   columns?: ReadonlyMap<string, readonly string[]>;
+  /** JSON Lines files to read line by line from the start (a line may be over the limit). */
+  lineByLine?: ReadonlySet<string>;
 }
 
 /** Where the aggregate of a scan lives in the database. */
@@ -129,7 +131,7 @@ export interface ScanRun {
  * the file it names is read line by line, and after a second failure every JSON Lines file is.
  */
 async function findDuplicates(db: Db, table: string, options: ScanOptions): Promise<{ sql: string; fastJson: Set<string> }> {
-  const fastJson = new Set(options.files.filter(isJsonLines).map((f) => f.path));
+  const fastJson = new Set(options.files.filter((f) => isJsonLines(f) && !options.lineByLine?.has(f.path)).map((f) => f.path));
   for (let attempt = 0; ; attempt++) {
     const sql = `CREATE OR REPLACE TEMP TABLE ${table} AS ${duplicateIdsSql({ ...options, fastJson })}`;
     try {

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { Repository } from '../core/repository.js';
 import { openDb, sqlIdent, sqlString, type Db } from './duckdb.js';
-import { UnreadableUsageError, unreadableGzipFiles, type UnreadableFile } from './gzip-check.js';
+import { checkUsageFiles, UnreadableUsageError, type FileCheck, type UnreadableFile } from './file-check.js';
 import { locateRejected, structuralRejects, type RejectedRow } from './locate.js';
 import { loadPrices } from './pricing.js';
 import { runScan, scanStats, type KeyField, type ScanStats } from './scan.js';
@@ -61,8 +61,8 @@ export interface UsageSource {
   /** Files left out because they cannot be read whole (only with `skipUnreadable`). */
   unreadable: UnreadableFile[];
   skipUnreadable: boolean;
-  /** The gzip check of every compressed file, running beside DuckDB's reads (see {@link readWhole}). */
-  integrity: Promise<UnreadableFile[]>;
+  /** The checks of `file-check.ts`, running beside DuckDB's reads (see {@link readWhole}). */
+  integrity: Promise<FileCheck>;
 }
 
 /** Resolves the usage files, opens DuckDB with prices and the feature → team map loaded. */
@@ -72,7 +72,7 @@ export async function prepareUsage(options: Pick<OpenSpendOptions, 'repo' | 'pat
   const { files, unmatched } = resolveUsageSources({ root: options.repo.root, paths });
   if (files.length === 0) throw new NoUsageFilesError(unmatched);
   // Started first: zlib inflates on libuv's threads while DuckDB starts and scans on its own.
-  const integrity = unreadableGzipFiles(files);
+  const integrity = checkUsageFiles(files);
   const db = await openDb({ tempDirectory: tmpdir(), trace: options.trace });
   try {
     await loadPrices(db, options.repo.catalog);
@@ -103,7 +103,7 @@ export async function readWhole<T>(source: UsageSource, work: (files: UsageFile[
     outcome = { ok: false, error };
   }
   if (outcome.ok && options.waitOnlyOnFailure) return outcome.value;
-  const fresh = (await source.integrity).filter((u) => source.files.some((f) => f.path === u.path));
+  const fresh = (await source.integrity).unreadable.filter((u) => source.files.some((f) => f.path === u.path));
   if (fresh.length) {
     const remaining = source.files.filter((f) => !fresh.some((u) => u.path === f.path));
     if (!source.skipUnreadable || remaining.length === 0) throw new UnreadableUsageError(fresh);
@@ -123,7 +123,15 @@ export async function openSpend(options: OpenSpendOptions): Promise<SpendSession
   const source = await prepareUsage(options);
   const { db, columns, unmatched, unreadable } = source;
   try {
-    const { statements, lineByLine } = await readWhole(source, (readable) => runScan(db, { files: readable, keys: options.keys, from: options.from, to: options.to, columns }));
+    const scan = async (readable: UsageFile[]) => {
+      const first = await runScan(db, { files: readable, keys: options.keys, from: options.from, to: options.to, columns });
+      // A line over the limit passes DuckDB's JSON reader: a file that may have one is read again line by line.
+      const { longLines } = await source.integrity;
+      const missed = readable.filter((f) => longLines.has(f.path) && !first.lineByLine.includes(f.path));
+      if (missed.length === 0) return first;
+      return runScan(db, { files: readable, keys: options.keys, from: options.from, to: options.to, columns, lineByLine: new Set([...first.lineByLine, ...missed.map((f) => f.path)]) });
+    };
+    const { statements, lineByLine } = await readWhole(source, scan);
     const files = source.files;
     const stats = await scanStats(db);
     const limit = options.locateLimit ?? 20;

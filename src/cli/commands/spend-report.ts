@@ -8,7 +8,7 @@ import type { ScanStats } from '../../spend/scan.js';
 import type { UsageFile } from '../../spend/sources.js';
 import { csvTable, markdownTable, textTable } from '../table.js';
 import { listArg, loadSpendRepo, openUsage, parseRange, spendArgs, unreadableJson } from '../spend-shared.js';
-import type { UnreadableFile } from '../../spend/gzip-check.js';
+import type { UnreadableFile } from '../../spend/file-check.js';
 import { usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
 import { formatUsd } from '../../core/money.js';
