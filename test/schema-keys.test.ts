@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { evalRepo, localEnv } from './helpers/eval-repo.js';
+import { startOpenAIServer } from './helpers/openai-server.js';
 import { CONFIG_YAML, FEATURE_YAML, minimalRepo, PROMPT_YAML, repo, run, type RunResult } from './helpers/repo.js';
 
 // Issue 14, point 6: map keys outside their pattern, and the regexes and JSON Schemas users write,
@@ -148,5 +152,33 @@ variants:
     expectClean(result);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+  });
+});
+
+describe('user JSON Schemas in eval', () => {
+  it('two json-schema assertions with the same $id are each checked against their own schema', async () => {
+    const server = await startOpenAIServer({ chat: () => ({ content: '{"n": 1}', usage: { prompt_tokens: 10, completion_tokens: 3 } }) });
+    onTestFinished(() => server.close());
+    const dir = evalRepo(`  - name: object
+    vars: { question: q }
+    assert:
+      - type: json-schema
+        value: { $id: "https://example.com/answer", type: object, required: [n] }
+  - name: string
+    vars: { question: q }
+    assert:
+      - type: json-schema
+        value: { $id: "https://example.com/answer", type: string }
+`);
+    const out = join(dir, 'results.json');
+    const result = await run(['eval', '--env', 'production', '--output', out], { cwd: dir, env: localEnv(server.url) });
+    expectClean(result);
+    const file = JSON.parse(readFileSync(out, 'utf8')) as { results: { test: string; status: string; assertions: { pass: boolean; reason: string; error?: boolean }[] }[] };
+    const byName = Object.fromEntries(file.results.map((r) => [r.test, r]));
+    // {"n": 1} is an object with n: the first passes; it is no string: the second fails (not errors).
+    expect(byName.object).toMatchObject({ status: 'pass' });
+    expect(byName.string!.status).toBe('fail');
+    expect(byName.string!.assertions[0]!.error).toBeUndefined();
+    expect(result.code).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { compileRegex, fileInRepository } from '../core/assertion-values.js';
 import { canonicalJson } from '../core/canonical.js';
-import { createAjv } from '../core/validate-schema.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { compileUserSchema } from '../core/user-schema.js';
 import type { Assertion } from '../core/schemas/prompt.js';
 import type { AssertionOutcome } from '../core/schemas/eval-results.js';
 import type { RenderedMessage } from '../core/render.js';
@@ -190,21 +191,12 @@ function parseJson(s: string): { ok: true; value: unknown } | { ok: false; error
   }
 }
 
-const ajv = createAjv({ strict: false });
-const validators = new Map<string, ReturnType<typeof ajv.compile>>();
-function schemaValidator(schema: unknown): ReturnType<typeof ajv.compile> {
+/** Compiled by the helper validate uses too, so a schema validate accepts is one eval can run (a shared $id included). */
+function schemaValidator(schema: unknown): ValidateFunction {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Error('json-schema needs a JSON Schema object as "value"');
-  const key = canonicalJson(schema);
-  let validate = validators.get(key);
-  if (!validate) {
-    try {
-      validate = ajv.compile(schema as object);
-    } catch (error) {
-      throw new Error(`invalid JSON Schema: ${(error as Error).message}`);
-    }
-    validators.set(key, validate);
-  }
-  return validate;
+  const compiled = compileUserSchema(schema);
+  if (!compiled.ok) throw new Error(compiled.message);
+  return compiled.validate;
 }
 
 /** A function exported (default) by a file inside the repository; it returns a boolean, a 0..1 score or `{pass, score?, reason?}`. */
