@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { pathInside } from '../core/path-inside.js';
 import { ABANDONED_MS, codeOf, createExclusive, ensureDir, listIfExists, readIfExists, replaceAtomic, sweepTemps } from './_fs.js';
 import { waitForChange } from './_wait.js';
 import { ConflictError, CorruptStoreError, releaseProblem, StoreUnavailableError, type Release, type ReleaseRequest, type Store, type StoredBundle } from './store.js';
@@ -31,7 +32,7 @@ export function createFileStore(options: FileStoreOptions): Store {
   const root = resolve(options.dir);
   const bundlesDir = join(root, 'bundles');
   const environmentsDir = join(root, 'environments');
-  const envDir = (environment: string) => join(environmentsDir, checkName('environment', environment));
+  const envDir = (environment: string) => pathInside(environmentsDir, checkName('environment', environment));
   const historyDir = (environment: string) => join(envDir(environment), 'history');
   const recordPath = (environment: string, seq: number) => join(historyDir(environment), `${String(seq).padStart(10, '0')}.json`);
   const pointerPath = (environment: string) => join(envDir(environment), 'current.json');
@@ -112,7 +113,7 @@ export function createFileStore(options: FileStoreOptions): Store {
     putBundle: (bundle) => guard('store the bundle', async () => {
       checkName('revision', bundle.revision);
       if (await bundleEnvironment(bundle.revision)) return;
-      const dir = join(bundlesDir, checkName('environment', bundle.environment));
+      const dir = pathInside(bundlesDir, checkName('environment', bundle.environment));
       await ensureDir(dir);
       await sweepOnce(dir);
       await createExclusive(join(dir, `${bundle.revision}.json`), bundle.bytes);
@@ -120,7 +121,7 @@ export function createFileStore(options: FileStoreOptions): Store {
 
     replaceBundle: (bundle, expected) => guard('replace the bundle', async () => {
       if (await bundleEnvironment(bundle.revision) !== bundle.environment) return false;
-      const path = join(bundlesDir, bundle.environment, `${bundle.revision}.json`);
+      const path = pathInside(bundlesDir, bundle.environment, `${bundle.revision}.json`);
       // The lock makes read-compare-rename one step for every replacer; one left by a killed replacer is taken over.
       const lock = `${path}.lock`;
       if (!(await createExclusive(lock, String(process.pid)))) {

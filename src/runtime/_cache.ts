@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { pathInside } from '../core/path-inside.js';
 
 /** `cacheDir/<environment>.json`: the last verified envelope, byte for byte as received. */
-export const cacheFile = (cacheDir: string, environment: string): string => join(cacheDir, `${encodeURIComponent(environment)}.json`);
+export const cacheFile = (cacheDir: string, environment: string): string => pathInside(cacheDir, `${encodeURIComponent(environment)}.json`);
 
 /** The cached envelope and when it was written, or undefined when there is none. */
 export async function readCache(file: string): Promise<{ text: string; writtenAt: number } | undefined> {

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { validateRepository } from '../../core/check/index.js';
 import { buildManifest, compileBundle } from '../../core/compile.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostics.js';
+import { pathInside, PathEscapeError } from '../../core/path-inside.js';
 import { sourceInfo } from '../../git/source.js';
 import { commonArgs, outputFormat, printDiagnostics, resolveRoot, summary } from '../_shared.js';
 import { checkEnvironments } from '../environments.js';
@@ -41,8 +42,9 @@ export default defineCommand({
       if (args.out) {
         const dir = resolve(io.cwd, args.out);
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `${environment}.bundle.json`), compiled.canonical);
-        writeFileSync(join(dir, `${environment}.manifest.json`), `${JSON.stringify(manifest, null, 2)}\n`);
+        // Validation refuses such environment names; the check here is what makes a write outside --out impossible.
+        writeFileSync(outFile(dir, `${environment}.bundle.json`), compiled.canonical);
+        writeFileSync(outFile(dir, `${environment}.manifest.json`), `${JSON.stringify(manifest, null, 2)}\n`);
       }
       const b = compiled.bundle;
       results.push({ environment, revision: compiled.revision, bytes: Buffer.byteLength(compiled.canonical), prompts: Object.keys(b.prompts).length, features: Object.keys(b.features).length, experiments: Object.keys(b.experiments).length, manifest, canonical: compiled.canonical });
@@ -70,3 +72,12 @@ export default defineCommand({
     io.out(`${summary(io, all)}${args.out ? ` — bundles written to ${args.out}` : ''}${source.commit ? ` — source ${source.commit.slice(0, 12)}${source.dirty ? ' (uncommitted changes)' : ''}` : ''}`);
   },
 });
+
+function outFile(dir: string, name: string): string {
+  try {
+    return pathInside(dir, name);
+  } catch (error) {
+    if (error instanceof PathEscapeError) throw new ExitError(EXIT.failed, `promptops compile: ${error.message}`);
+    throw error;
+  }
+}
