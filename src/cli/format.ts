@@ -10,7 +10,7 @@ export type OutputFormat = 'human' | 'json' | 'github';
  * passwords are masked: the frame of a `secret-in-config` error must not print the secret.
  */
 export function codeFrame(text: string, line: number, col: number, c: Colors, context = 2): string {
-  const lines = text.split(/\r?\n/);
+  const lines = linesOf(text);
   const first = Math.max(1, line - context);
   const last = Math.min(lines.length, line + context);
   const width = String(last).length;
@@ -23,11 +23,31 @@ export function codeFrame(text: string, line: number, col: number, c: Colors, co
   return out.join('\n');
 }
 
+// Frames of one file come one after another; splitting its text once per frame made thousands of diagnostics quadratic.
+let lastText: string | undefined;
+let lastLines: string[] = [];
+function linesOf(text: string): string[] {
+  if (text !== lastText) [lastText, lastLines] = [text, text.split(/\r?\n/)];
+  return lastLines;
+}
+
 const SEVERITY_COLOR = { error: 'red', warning: 'yellow', info: 'blue' } as const;
+
+/** Human output lists at most this many diagnostics per file (with code frames); `--json` lists every one. */
+export const MAX_SHOWN_PER_FILE = 100;
 
 export function formatHuman(diagnostics: Diagnostic[], readFile: (file: string) => string | undefined, c: Colors): string {
   const blocks: string[] = [];
+  const shown = new Map<string, number>();
+  const hidden = new Map<string, number>();
   for (const d of diagnostics) {
+    const key = d.file ?? '';
+    const count = (shown.get(key) ?? 0) + 1;
+    shown.set(key, count);
+    if (count > MAX_SHOWN_PER_FILE) {
+      hidden.set(key, (hidden.get(key) ?? 0) + 1);
+      continue;
+    }
     const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.col ?? 1}` : ''} ` : '';
     const lines = [`${c.bold(where)}${c[SEVERITY_COLOR[d.severity]](d.severity)} ${c.dim(`[${d.code}]`)} ${d.message}`];
     const text = d.file && d.line ? readFile(d.file) : undefined;
@@ -35,6 +55,7 @@ export function formatHuman(diagnostics: Diagnostic[], readFile: (file: string) 
     if (d.hint) lines.push(`  ${c.cyan('hint:')} ${d.hint}`);
     blocks.push(lines.join('\n'));
   }
+  for (const [file, n] of hidden) blocks.push(c.dim(`${file || '(no file)'}: ${plural(n, 'more diagnostic')} not shown (the first ${MAX_SHOWN_PER_FILE} are listed; --json lists all)`));
   return blocks.join('\n\n');
 }
 

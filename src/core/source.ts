@@ -90,19 +90,21 @@ export interface ParsedYaml {
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
   // logLevel: yaml warns about collection keys (`? [a]: 1`) through process.emitWarning, which prints to stderr; the schema reports such a key.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' });
+  // uniqueKeys: yaml compares each key with every earlier one of its map (quadratic: 20 000 keys took
+  // 30 s); duplicateKeys does the same check with a Set.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' });
   const source: SourceFile = { file, text, lines, doc };
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => lines.linePos(offset);
-  for (const err of doc.errors) {
-    const duplicate = err.code === 'DUPLICATE_KEY';
+  const problems = [...doc.errors.map((err) => ({ offset: err.pos[0], message: firstLine(err.message), duplicate: false })), ...duplicateKeys(doc)].sort((a, b) => a.offset - b.offset);
+  for (const problem of problems) {
     diagnostics.push({
-      code: duplicate ? 'duplicate-key' : 'yaml-syntax',
+      code: problem.duplicate ? 'duplicate-key' : 'yaml-syntax',
       severity: 'error',
       file,
-      ...pos(at(err.pos[0])),
-      message: firstLine(err.message),
-      hint: duplicate ? 'remove or rename one of the keys; YAML keys must be unique' : 'fix the YAML syntax (check indentation and quoting)',
+      ...pos(at(problem.offset)),
+      message: problem.message,
+      hint: problem.duplicate ? 'remove or rename one of the keys; YAML keys must be unique' : 'fix the YAML syntax (check indentation and quoting)',
     });
   }
   if (diagnostics.length > 0) return { source, diagnostics };
@@ -157,6 +159,22 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     });
   }
   return diagnostics.length > 0 ? { source, diagnostics } : { source, value, diagnostics };
+}
+
+/** Second and later occurrences of a scalar key in one mapping (yaml's own uniqueKeys check, in linear time). */
+function duplicateKeys(doc: Document): { offset: number; message: string; duplicate: true }[] {
+  const found: { offset: number; message: string; duplicate: true }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) found.push({ offset: pair.key.range?.[0] ?? 0, message: 'Map keys must be unique', duplicate: true });
+        seen.add(pair.key.value);
+      }
+    },
+  });
+  return found;
 }
 
 /** A YAML alias (`*name`); documents with aliases always take the guarded path with its alias limit. */
@@ -226,7 +244,7 @@ export function locate(source: SourceFile | undefined, path: readonly (string | 
     const segment = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, String(segment));
       if (!pair) break;
       const keyOffset = (pair.key as Node).range?.[0];
       if (last && options.key && keyOffset !== undefined) {
@@ -242,6 +260,22 @@ export function locate(source: SourceFile | undefined, path: readonly (string | 
     } else break;
   }
   return source.lines.linePos(offset);
+}
+
+const pairIndex = new WeakMap<object, Map<string, { key: unknown; value: unknown }>>();
+/**
+ * The pair of `key` in a mapping. A file with thousands of diagnostics in one mapping locates each of
+ * them; scanning the items every time made that quadratic, so large mappings get an index (first pair wins, as before).
+ */
+function pairOf(map: { items: { key: unknown; value: unknown }[] }, key: string): { key: unknown; value: unknown } | undefined {
+  if (map.items.length < 64) return map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) if (isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
 }
 
 /** The YAML node at `path`, used to map positions inside a template scalar. */
