@@ -3,7 +3,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './diagnostics.js';
 import type { VariableSpec } from './schemas/prompt.js';
 import { compileUserPattern, type CompiledPattern } from './user-regex.js';
-import { createAjv } from './validate-schema.js';
+import { compileUserSchema } from './user-schema.js';
 import { describeValue, TYPE_CHECKS } from './value-types.js';
 
 export const isRequired = (spec: VariableSpec): boolean => spec.required ?? spec.default === undefined;
@@ -107,21 +107,8 @@ const pattern = (source: string): CompiledPattern => {
   return compiled;
 };
 
-let ajv: ReturnType<typeof createAjv> | undefined;
-const nestedValidators = new Map<string, ValidateFunction | string>();
-/** The validator of a nested schema, or why it cannot be compiled (an invalid schema or a refused pattern). */
+/** The validator of a nested schema, or why it cannot be compiled (validate reports it as invalid-schema). */
 function nested(schema: Record<string, unknown>): ValidateFunction | string {
-  const key = JSON.stringify(schema);
-  let validate = nestedValidators.get(key);
-  if (validate === undefined) {
-    // Users write these schemas, so any JSON Schema keyword is allowed.
-    ajv ??= createAjv({ strict: false });
-    try {
-      validate = ajv.compile(schema) as ValidateFunction;
-    } catch (error) {
-      validate = (error as Error).message;
-    }
-    nestedValidators.set(key, validate);
-  }
-  return validate;
+  const compiled = compileUserSchema(schema);
+  return compiled.ok ? compiled.validate : compiled.message;
 }
