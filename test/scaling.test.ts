@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { closest } from '../src/core/diagnostics.js';
 import { minimalRepo, repo, run } from './helpers/repo.js';
 
 /**
@@ -42,5 +43,30 @@ describe('large files', () => {
       [104, 3],
       [106, 1],
     ]);
+  });
+
+  it('"did you mean" skips candidates by length and gives the same answer as comparing every candidate', () => {
+    // Independent reference: full Levenshtein distance against every candidate, first best wins.
+    const distance = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      return d[a.length]![b.length]!;
+    };
+    const reference = (word: string, candidates: string[]) => {
+      let best: string | undefined;
+      let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+      for (const c of candidates) if (distance(word, c) < bestDistance) [best, bestDistance] = [c, distance(word, c)];
+      return best;
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const word = () => Array.from({ length: 1 + Math.floor(random() * 14) }, () => 'abcde_'[Math.floor(random() * 6)]).join('');
+    for (let round = 0; round < 300; round++) {
+      const candidates = Array.from({ length: 12 }, word);
+      const w = word();
+      expect(closest(w, candidates)).toBe(reference(w, candidates));
+    }
+    // A 100 000-character key is no typo of a short name: no hint, and no 10^10-cell table.
+    expect(closest('x'.repeat(100_000), ['x'.repeat(99_999)])).toBeUndefined();
   });
 });
