@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { closest } from '../src/core/diagnostics.js';
+import { countTokens, encoder, MAX_PIECE_CHARS, tokenSlices } from '../src/core/tokens.js';
 import { minimalRepo, repo, run } from './helpers/repo.js';
 
 /**
@@ -68,5 +69,37 @@ describe('large files', () => {
     }
     // A 100 000-character key is no typo of a short name: no hint, and no 10^10-cell table.
     expect(closest('x'.repeat(100_000), ['x'.repeat(99_999)])).toBeUndefined();
+  });
+
+  it('token counts: exact for text without long runs; long runs counted in slices, within one token per cut', () => {
+    const exact = (text: string) => encoder('o200k_base').encode_ordinary(text).length;
+    const prose = Array.from({ length: 400 }, (_, i) => `Step ${i}: open https://example.com/albums/${i}?share=true and tap “Share” — naïve café 🙂.\n`).join('');
+    expect(tokenSlices(prose)).toEqual([prose]);
+    expect(countTokens('o200k_base', prose)).toBe(exact(prose));
+
+    // Runs long enough to be cut (letters, punctuation, spaces, emoji pairs), short enough for tiktoken to count exactly in a test.
+    const runs = ['q'.repeat(3000), '='.repeat(2000), ' '.repeat(1500), '🙂'.repeat(700), 'aB3'.repeat(900)];
+    for (const run of runs) {
+      const text = `before ${run} after`;
+      const slices = tokenSlices(text);
+      expect(slices.join('')).toBe(text);
+      expect(slices.length).toBeGreaterThan(1);
+      // No slice splits a surrogate pair.
+      for (const slice of slices) expect(slice).toBe(slice.toWellFormed());
+      const counted = countTokens('o200k_base', text);
+      expect(Math.abs(counted - exact(text))).toBeLessThanOrEqual(slices.length - 1);
+    }
+    expect(MAX_PIECE_CHARS).toBeGreaterThanOrEqual(200);
+  });
+
+  it('render counts the tokens of a 300 KB prompt made of one run', async () => {
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': `version: 1\nstatus: approved\nvariables:\n  name: { type: string }\ntemplate: "{{name}}"\n` }));
+    const name = 'z'.repeat(300_000);
+    const result = await run(['render', 'greet', '--root', dir, '--json', '--vars', JSON.stringify({ name })]);
+    expect(result.code).toBe(0);
+    const rendered = JSON.parse(result.stdout) as { messages: { tokens: number }[] };
+    // A run of one letter encodes as same-size chunks; the exact count of a 3000-letter run scales by 100.
+    const per3000 = encoder('o200k_base').encode_ordinary('z'.repeat(3000)).length;
+    expect(Math.abs(rendered.messages[0]!.tokens - per3000 * 100)).toBeLessThanOrEqual(300_000 / MAX_PIECE_CHARS + 1);
   });
 });

@@ -33,12 +33,43 @@ export const CHAT_REPLY_PRIMING = 3;
 const counted = new Map<string, number>();
 const COUNT_CACHE_MAX = 4096;
 
-/** Tokens of a text, memoised for repeated texts. */
+/**
+ * Longest run of non-space (or of space) characters encoded in one piece. tiktoken merges the bytes
+ * of each pre-tokenised piece pairwise, in time quadratic in the piece's length: one 117 KB line with no
+ * spaces took 22 s. Words, URLs and code lines of normal text are far shorter, so their counts are
+ * exact; a longer run is counted in slices of this length, which may differ from the exact count by
+ * about one token per slice (a merge across a cut is lost; typically one token in 1000+ characters).
+ */
+export const MAX_PIECE_CHARS = 256;
+const LONG_RUN = new RegExp(`\\S{${MAX_PIECE_CHARS + 1},}|\\s{${MAX_PIECE_CHARS + 1},}`, 'g');
+
+/** `text` cut inside runs longer than MAX_PIECE_CHARS, never elsewhere (and never inside a surrogate pair). */
+export function tokenSlices(text: string): string[] {
+  const slices: string[] = [];
+  let from = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    const end = run.index + run[0].length;
+    let at = run.index;
+    while (end - at > MAX_PIECE_CHARS) {
+      let cut = at + MAX_PIECE_CHARS;
+      if (isLowSurrogate(text.charCodeAt(cut))) cut++;
+      slices.push(text.slice(from, cut));
+      from = at = cut;
+    }
+  }
+  slices.push(text.slice(from));
+  return slices;
+}
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** Tokens of a text, memoised for repeated texts; exact unless it has runs over MAX_PIECE_CHARS (see there). */
 export function countTokens(encoding: Encoding, text: string): number {
   const key = `${encoding}\u0000${text}`;
   let n = counted.get(key);
   if (n === undefined) {
-    n = encoder(encoding).encode_ordinary(text).length;
+    const enc = encoder(encoding);
+    n = 0;
+    for (const slice of tokenSlices(text)) n += enc.encode_ordinary(slice).length;
     if (counted.size >= COUNT_CACHE_MAX) counted.delete(counted.keys().next().value!);
     counted.set(key, n);
   }

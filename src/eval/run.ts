@@ -4,7 +4,7 @@ import { estimateCall } from '../core/estimate.js';
 import { renderPrompt } from '../core/render.js';
 import type { Repository } from '../core/repository.js';
 import { locate } from '../core/source.js';
-import { countChatTokens, countTokens, encoder, encodingFor } from '../core/tokens.js';
+import { countChatTokens, countTokens, encodingFor } from '../core/tokens.js';
 import { evaluateAssertion, needsOutput, skippedAssertion, type AssertionContext, type AssertionResult } from './assertions.js';
 import type { ModelClient } from './client.js';
 import type { GradingCall } from './grading.js';
@@ -175,11 +175,11 @@ function account(repo: Repository, call: GradingCall, date: string, into: TestRe
   let usage = call.usage;
   if (!usage) {
     into.estimated = true;
-    const enc = encoder(encodingFor(model).encoding);
+    const { encoding } = encodingFor(model);
     const texts = call.input ?? [];
     usage = call.output === undefined
-      ? { input: texts.reduce((n, t) => n + enc.encode_ordinary(t).length, 0), output: 0 }
-      : { input: countChatTokens(texts.map((content) => ({ role: 'user', content })), model).total, output: enc.encode_ordinary(call.output).length };
+      ? { input: texts.reduce((n, t) => n + countTokens(encoding, t), 0), output: 0 }
+      : { input: countChatTokens(texts.map((content) => ({ role: 'user', content })), model).total, output: countTokens(encoding, call.output) };
   }
   into.input_tokens += usage.input;
   into.output_tokens += usage.output;
