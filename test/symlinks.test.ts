@@ -156,9 +156,12 @@ describe('diff of a pull request that adds a link outside the repository', () =>
       await git.checkout('main');
       const secret = name === '/etc/passwd' ? 'root:x:0:0' : SECRET;
       const markdown = await run(['diff', '--base', 'main', '--head', 'change', '--no-eval', '--no-usage', '--format', 'markdown'], { cwd: dir });
-      expect(markdown.stdout).toContain('`tone`');
+      expect(markdown.code).toBe(1);
+      expect(markdown.stdout).toContain('symlink-escape');
       expect(everything(markdown)).not.toContain(secret);
       const text = await run(['diff', '--base', 'main', '--head', 'change', '--no-eval', '--no-usage'], { cwd: dir });
+      expect(text.code).toBe(1);
+      expect(text.stderr).toContain(`${PARTIAL}:1:1 error [symlink-escape]`);
       expect(everything(text)).not.toContain(secret);
       // The same tree checked out: validate names the link.
       await git.checkout('change');

@@ -36,6 +36,9 @@ export function isSymlink(root: string, file: string): boolean {
   return lstatSync(resolve(root, file), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 }
 
+/** The codes of links that were not followed: errors wherever a repository is read, a diffed ref included. */
+export const LINK_CODES: ReadonlySet<string> = new Set(['symlink-escape', 'broken-symlink']);
+
 /**
  * The diagnostic for a link that cannot be followed, at the link itself. It says where the link
  * points only in general terms: the target's name or content is the very thing not to print.

@@ -5,6 +5,7 @@ import { CONFIG_FILE } from '../core/defaults.js';
 import type { BudgetActual } from '../core/diff/budgets.js';
 import { evalKey, type Volume } from '../core/diff/cost.js';
 import { reconcileSides } from '../core/diff/config-sides.js';
+import { LINK_CODES } from '../core/repository-path.js';
 import { diffEntities } from '../core/diff/entities.js';
 import { promptChanges } from '../core/diff/prompts.js';
 import { buildDiffReport, type DiffReport, type Thresholds } from '../core/diff/report.js';
@@ -75,7 +76,8 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       headCommit = info.commit;
       if (info.dirty) notes.push('head is the working tree, including uncommitted changes');
     }
-    const sides = reconcileSides(loadRepository({ root: baseSnap.root }), loadRepository({ root: headRoot }), baseExists);
+    const headLoad = loadRepository({ root: headRoot });
+    const sides = reconcileSides(loadRepository({ root: baseSnap.root }), headLoad, baseExists);
     const { base: baseRepo, head: headRepo } = sides;
     const environments = Object.keys(headRepo.config.environments);
     const environment = options.environment ?? environments.at(-1)!;
@@ -116,7 +118,8 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
       actuals: usage?.actuals,
       thresholds: options.thresholds,
     });
-    report.diagnostics.unshift(...sides.diagnostics);
+    // A head file not read because it is a link out of the repository is not a removed file: it fails the check, at the link.
+    report.diagnostics.unshift(...sides.diagnostics, ...headLoad.diagnostics.filter((d) => LINK_CODES.has(d.code)));
     if (notes.length) report.notes = notes;
     return { report, notes, headText: headRepo.text };
   } finally {
