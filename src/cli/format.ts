@@ -1,13 +1,13 @@
 import { countBySeverity, type Diagnostic } from '../core/diagnostics.js';
 import { plural } from '../core/plural.js';
-import { redactUrlsIn } from '../core/store-url.js';
+import { redact } from '../core/redact.js';
 import type { Colors } from './io.js';
 
 export type OutputFormat = 'human' | 'json' | 'github';
 
 /**
- * vitest-style code frame: numbered lines around the location, a caret under the column. URL
- * passwords are masked: the frame of a `secret-in-config` error must not print the secret.
+ * vitest-style code frame: numbered lines around the location, a caret under the column. Secrets
+ * are masked (`redact`): the frame of a `secret-in-config` error must not print the secret.
  */
 export function codeFrame(text: string, line: number, col: number, c: Colors, context = 2): string {
   const lines = linesOf(text);
@@ -17,7 +17,7 @@ export function codeFrame(text: string, line: number, col: number, c: Colors, co
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const marker = n === line ? c.red('>') : ' ';
-    out.push(`${marker} ${c.dim(String(n).padStart(width))} | ${redactUrlsIn(lines[n - 1] ?? '')}`);
+    out.push(`${marker} ${c.dim(String(n).padStart(width))} | ${redact(lines[n - 1] ?? '')}`);
     if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}${c.red('^')}`);
   }
   return out.join('\n');

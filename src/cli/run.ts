@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty';
+import { redact } from '../core/redact.js';
 import { EXIT, ExitError } from './errors.js';
 import { processIo, type Io } from './io.js';
 
@@ -88,17 +89,18 @@ async function usage(io: Io, cmd: CommandDef<any>, parent?: CommandDef<any>): Pr
   return io.color ? text : stripVTControlCharacters(text);
 }
 
+/** Every error message goes through `redact`: a message can quote a store URL, a driver's or a provider's text. */
 function handleError(error: unknown, io: Io, command: string): number {
   if (error instanceof ExitError) {
-    if (error.message) io.err(error.message);
+    if (error.message) io.err(redact(error.message));
     return error.code;
   }
   // citty reports missing required arguments and bad enum values as CLIError.
   if (error instanceof Error && error.name === 'CLIError') {
-    io.err(`promptops ${command}: ${error.message}. Run "promptops ${command} --help".`);
+    io.err(redact(`promptops ${command}: ${error.message}. Run "promptops ${command} --help".`));
     return EXIT.usage;
   }
-  io.err(`promptops ${command}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  io.err(redact(`promptops ${command}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
   return EXIT.infra;
 }
 

@@ -5,6 +5,7 @@ import type { PromptChange } from '../core/diff/prompts.js';
 import { evalRatio, signed, signedPct, type DiffReport } from '../core/diff/report.js';
 import { formatUsd } from '../core/money.js';
 import { plural } from '../core/plural.js';
+import { redact } from '../core/redact.js';
 
 /** GitHub rejects issue comments over 65,536 characters; the sticky-comment marker and metadata need a little of it. */
 export const COMMENT_LIMIT = 65_536;
@@ -63,7 +64,8 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
     body += `\n\n${section}`;
   }
   if (omitted) body += `\n\n_${plural(omitted, 'rendered diff')} left out to stay under GitHub's comment size limit; run \`promptops diff\` locally or see the workflow run for the full report._`;
-  return `${body}\n\n${tail}\n`;
+  // The comment is public on a fork's PR: a URL password or key quoted by a diagnostic or a rendered diff is masked.
+  return redact(`${body}\n\n${tail}\n`);
 }
 
 function promptTables(report: DiffReport): string {

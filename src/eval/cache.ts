@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../core/canonical.js';
+import { redactKnown } from '../core/redact.js';
 import type { ChatRequest, Usage } from './types.js';
 
 export const CACHE_SCHEMA_VERSION = 1;
@@ -32,9 +33,9 @@ export function cacheKey(request: CacheRequest): string {
 /**
  * Responses on disk, one pretty-printed JSON file per request under `<dir>/<key[0:2]>/<key>.json`:
  * readable in review when recordings are committed, and written atomically (temp file + rename) so
- * concurrent runs never leave half a file.
+ * concurrent runs never leave half a file. `secrets` (the API keys) are masked before anything is written.
  */
-export function createResponseCache(dir: string) {
+export function createResponseCache(dir: string, options: { secrets?: readonly string[] } = {}) {
   const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`);
   return {
     dir,
@@ -62,7 +63,8 @@ export function createResponseCache(dir: string) {
       await mkdir(dirname(path), { recursive: true });
       const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       const entry = { schema_version: CACHE_SCHEMA_VERSION, key, recorded_at: new Date().toISOString(), request, response };
-      await writeFile(temp, `${JSON.stringify(entry, null, 2)}\n`);
+      // Recordings get committed: an API key a server echoed into an answer must not reach the file in any form.
+      await writeFile(temp, `${redactKnown(JSON.stringify(entry, null, 2), options.secrets ?? [])}\n`);
       await rename(temp, path);
     },
   };

@@ -8,7 +8,7 @@ import { createResponseCache } from './cache.js';
 import { createModelClient, type CacheMode } from './client.js';
 import { planEval } from './plan.js';
 import { createOfflineProvider } from './providers/offline.js';
-import { createLiveProvider } from './providers/openai.js';
+import { apiKeysOf, createLiveProvider } from './providers/openai.js';
 import { createSummary, type EvalSummary } from './report.js';
 import { runTests, type TestResult } from './run.js';
 import type { Provider } from './types.js';
@@ -91,7 +91,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     retries: options.retries ?? settings.retries ?? EVAL_DEFAULTS.retries,
   });
   const cacheDir = options.cacheDir ?? resolveCacheDir(repo);
-  const client = createModelClient({ provider, mode, concurrency, cache: createResponseCache(cacheDir) });
+  const client = createModelClient({ provider, mode, concurrency, cache: createResponseCache(cacheDir, { secrets: apiKeysOf(repo.catalog, env) }) });
   await runTests({
     repo,
     environment: options.environment,

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { passwordOf, redactUrl } from '../core/store-url.js';
+import { redact } from '../core/redact.js';
+import { passwordOf } from '../core/store-url.js';
 import { waitForChange } from './_wait.js';
 import { ConflictError, CorruptStoreError, StoreUnavailableError, type Release, type ReleaseRequest, type Store } from './store.js';
 
@@ -47,8 +48,8 @@ interface ReleaseRow {
  * same transaction sends `NOTIFY promptops_release, '<environment>'`, delivered on commit.
  */
 export function createPgStore(options: PgStoreOptions): Store {
-  const url = redactUrl(options.url);
-  const secrets = [passwordOf(options.url), process.env.PGPASSWORD].filter((s): s is string => !!s);
+  const url = redact(options.url);
+  const secrets = [passwordOf(options.url), process.env.PGPASSWORD];
   const config = { connectionString: options.url, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000, application_name: 'promptops' };
   const pool = new pg.Pool(config);
   // A pooled idle connection that dies (server restart) reports here; the pool replaces it on the next checkout.
@@ -64,8 +65,7 @@ export function createPgStore(options: PgStoreOptions): Store {
     let detail = e.message || e.errors?.map((inner) => inner.message).join('; ') || e.code || String(error);
     // pg's wording when the server asks for a password and none was given.
     if (/client password must be a string/.test(detail)) detail = 'the server asks for a password and none was given: set PGPASSWORD in the environment (never in store.url, which is committed)';
-    for (const secret of secrets) detail = detail.split(secret).join('***');
-    return new StoreUnavailableError(`cannot ${what}: the PostgreSQL store ${url} is unavailable (${detail})`, { cause: error });
+    return new StoreUnavailableError(`cannot ${what}: the PostgreSQL store ${url} is unavailable (${redact(detail, { secrets })})`, { cause: error });
   };
 
   const withClient = async <T>(what: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> => {

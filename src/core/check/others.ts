@@ -1,7 +1,8 @@
 import { weightScale } from '../assign.js';
 import { CONFIG_FILE } from '../defaults.js';
 import { didYouMean } from '../diagnostics.js';
-import { passwordOf, redactUrlsIn } from '../store-url.js';
+import { redact } from '../redact.js';
+import { passwordOf } from '../store-url.js';
 import type { Entity } from '../repository.js';
 import type { BudgetFile } from '../schemas/budget.js';
 import type { ExperimentFile } from '../schemas/experiment.js';
@@ -119,6 +120,6 @@ export function checkConfig(ctx: CheckContext): void {
     });
   }
   if (!/^(file|postgres|postgresql):/i.test(url)) {
-    report(ctx, source, ['store', 'url'], { code: 'unsupported-store', message: `store.url "${redactUrlsIn(url)}" names no supported store`, hint: 'use file://relative/path, file:///absolute/path or postgres://user@host/database' });
+    report(ctx, source, ['store', 'url'], { code: 'unsupported-store', message: `store.url "${redact(url)}" names no supported store`, hint: 'use file://relative/path, file:///absolute/path or postgres://user@host/database' });
   }
 }

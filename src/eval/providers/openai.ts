@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { Catalog } from '../../core/catalog/catalog.js';
+import { redact, redactKnown } from '../../core/redact.js';
 import { CallError, type ChatRequest, type ChatResponse, type EmbeddingResponse, type Provider, type Usage } from '../types.js';
 
 export interface LiveProviderOptions {
@@ -42,11 +43,13 @@ export function createLiveProvider(options: LiveProviderOptions): Provider {
     return { client, model: ref.slice(slash + 1), type: provider.type };
   }
 
-  // Provider error texts sometimes quote the key ("Incorrect API key provided: sk-ab***yz"); none reaches a log or results file.
-  const secrets = Object.values(options.catalog.providers).map((p) => (p.api_key_env ? options.env[p.api_key_env] : undefined)).filter((k): k is string => Boolean(k && k.length >= 8));
+  // Provider error texts sometimes quote the key ("Incorrect API key provided: sk-ab***yz"), a proxy may
+  // echo the Authorization header (base64 in `Basic …`, URL-encoded in a query): none reaches a log,
+  // results file, recording or comment.
+  const secrets = apiKeysOf(options.catalog, options.env);
   const toCallError = (error: unknown, ref: string) => {
     const e = callError(error, ref);
-    return e instanceof CallError ? new CallError(e.kind, redact(e.message, secrets), e.status) : e;
+    return e instanceof CallError ? new CallError(e.kind, redact(e.message, { secrets }), e.status) : e;
   };
 
   return {
@@ -59,7 +62,8 @@ export function createLiveProvider(options: LiveProviderOptions): Provider {
         const choice = completion.choices?.[0];
         if (!choice) throw new CallError('invalid-response', `${request.model} answered without choices`);
         return {
-          text: choice.message?.content ?? '',
+          // Only the keys themselves: pattern-based masking would change answers that assertions judge.
+          text: redactKnown(choice.message?.content ?? '', secrets),
           usage: usageOf(completion.usage),
           latencyMs: performance.now() - started,
           finishReason: choice.finish_reason ?? undefined,
@@ -140,9 +144,14 @@ function callError(error: unknown, ref: string): Error {
   return error as Error;
 }
 
-/** Removes API keys from a message: the configured ones verbatim, and anything shaped like a vendor key. */
-export function redact(message: string, secrets: string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
-  return out.replace(/\b(sk-(?:proj-|ant-)?|AIza|ghp_|github_pat_)[A-Za-z0-9_*\-.]{6,}/g, '$1[redacted]');
+/**
+ * The API keys of the catalog's providers that the environment sets: the secrets eval redacts wherever
+ * it writes. Shorter values are placeholders for local servers ("ollama", "none"), and masking them
+ * would garble answers.
+ */
+export function apiKeysOf(catalog: Catalog, env: Record<string, string | undefined>): string[] {
+  return Object.values(catalog.providers).flatMap((p) => {
+    const key = p.api_key_env ? env[p.api_key_env] : undefined;
+    return key && key.length >= 8 ? [key] : [];
+  });
 }
