@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
+import { redact } from '../core/redact.js';
 import { CorruptStoreError, type Release, type Store } from './store.js';
 
 export interface ServeOptions {
@@ -93,7 +94,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
         if (controller.signal.aborted) return;
         // The store is down: keep serving what we know, retry with back-off.
         storeUp = false;
-        options.log?.(`watch ${environment}: ${(error as Error).message}`);
+        options.log?.(redact(`watch ${environment}: ${(error as Error).message}`));
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 10_000);
       }
@@ -112,8 +113,9 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       storeUp = false;
-      options.log?.(`${req.method} ${req.url}: ${(error as Error).message}`);
-      if (!res.headersSent) send(res, 503, { error: error instanceof CorruptStoreError ? 'corrupt store record' : 'store unavailable', detail: (error as Error).message });
+      // A request URL may carry a token (`?access_token=`), a driver error the store URL: both are redacted.
+      options.log?.(redact(`${req.method} ${req.url}: ${(error as Error).message}`));
+      if (!res.headersSent) send(res, 503, { error: error instanceof CorruptStoreError ? 'corrupt store record' : 'store unavailable', detail: redact((error as Error).message) });
     });
   });
 
