@@ -154,7 +154,7 @@ export function loadRepository({ root }: LoadOptions): Result<Repository> {
  * link to `/` would otherwise walk the whole machine — and is returned in `refusedDirs`.
  */
 function listFiles(root: string): { files: string[]; refusedDirs: Map<string, 'outside' | 'git'> } {
-  const realRoot = realpathSync(root);
+  const realRoot = realpathSync.native(root);
   const refusedDirs = new Map<string, 'outside' | 'git'>();
   const files = globSync(['prompts/**/*.{yaml,yml,hbs}', 'features/*.{yaml,yml}', 'budgets/*.{yaml,yml}', 'experiments/*.{yaml,yml}'], {
     cwd: root,
@@ -164,7 +164,7 @@ function listFiles(root: string): { files: string[]; refusedDirs: Map<string, 'o
       realpathSync: ((path: string) => {
         let real: string;
         try {
-          real = realpathSync(path);
+          real = realpathSync.native(path);
         } catch {
           return path;
         }
