@@ -49,6 +49,24 @@ describe('JSON Schemas', () => {
   });
 });
 
+/** Every schema node reachable through any keyword, with its path. */
+function nodes(schema: unknown, path = '#'): [string, Schema][] {
+  if (schema === null || typeof schema !== 'object') return [];
+  const found: [string, Schema][] = Array.isArray(schema) ? [] : [[path, schema as Schema]];
+  for (const [key, child] of Object.entries(schema)) found.push(...nodes(child, `${path}/${key}`));
+  return found;
+}
+
+describe('map keys', () => {
+  // A Record keyed by a pattern only lists the pattern under patternProperties: without
+  // additionalProperties: false any other key passes with its value unchecked (issue 14).
+  it.each(KINDS)('every map of the %s schema whose keys have a pattern refuses other keys', (kind) => {
+    const maps = nodes(schemaDocument(kind)).filter(([, s]) => s.patternProperties !== undefined && s.properties === undefined);
+    const open = maps.filter(([, s]) => !Object.keys(s.patternProperties as object).every((p) => p === '^(.*)$') && s.additionalProperties !== false).map(([p]) => p);
+    expect(open).toEqual([]);
+  });
+});
+
 describe('machine-read reports', () => {
   it.each(['diff-report', 'eval-results'] as const)('every property of the %s schema is snake_case', (kind) => {
     const names = properties(schemaDocument(kind)).map(([path]) => path);
