@@ -159,7 +159,7 @@ describe('runtime client: network', () => {
     const c = client({ source: `${server.url}/`, token: 'secret-token', pollIntervalMs: 60_000 });
     const change = next(c, 'change');
     await c.ready();
-    expect(await change).toEqual({ revision: example.production!.compiled.revision, source: 'network' });
+    expect(await change).toEqual({ revision: example.production!.compiled.revision, source: 'network', rollback: false });
     expect(server.requests[0]).toMatchObject({ url: '/v1/environments/production/bundle', headers: { authorization: 'Bearer secret-token' } });
     const status = c.status();
     expect(status).toMatchObject({ environment: 'production', revision: example.production!.compiled.revision, source: 'network', stale: false });
@@ -221,7 +221,7 @@ describe('runtime client: network', () => {
     const changed = next(c, 'change', 2000);
     const movedAt = Date.now();
     server.publish('production', second);
-    expect(await changed).toEqual({ revision: revisionOf(second), previous: revisionOf(first), source: 'network' });
+    expect(await changed).toEqual({ revision: revisionOf(second), previous: revisionOf(first), source: 'network', rollback: false });
     expect(Date.now() - movedAt).toBeLessThan(1000);
     expect(c.render('greet', { name: 'Ada' })).toMatchObject({ revision: revisionOf(second), messages: [{ role: 'user', content: 'Be warm and brief.\nSay hi to Ada!\n' }] });
   });

@@ -115,7 +115,9 @@ describe('runtime client against promptops serve', () => {
 
     const back = new Promise<{ revision: string }>((resolve) => client.on('change', resolve));
     expect((await run(['rollback', '--env', 'production'], { cwd: dir, env })).code).toBe(0);
-    expect((await back).revision).toBe(first);
+    // serve sends the envelope the rollback signed (release #3), not the one A was first released with.
+    expect(await back).toEqual({ revision: first, previous: moved.revision, source: 'network', seq: 3, rollback: true });
+    expect(client.status()).toMatchObject({ revision: first, releaseSeq: 3, rollback: true });
     expect(client.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Say hello to Ada.');
     expect(encodings).toEqual(['gzip', 'gzip', 'gzip']);
   });

@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
 import { loadRepository, type Repository } from '../core/repository.js';
+import { DEFAULT_KEY_ENV, DEFAULT_PUBLIC_KEY, resolveSigningKey, SigningKeyError, type SigningKey } from '../publish/keys.js';
 import { openStore } from '../publish/open-store.js';
 import { StoreUnavailableError, type Store } from '../publish/store.js';
 import { commonArgs, resolveRoot } from './_shared.js';
 import { EXIT, ExitError, usageError } from './errors.js';
-import type { Io } from './io.js';
+import { colors, type Io } from './io.js';
 
 export const DEFAULT_STORE = 'file://.promptops/store';
 
@@ -59,3 +60,19 @@ export function actorOf(io: Io, flag: string | undefined): string {
 }
 
 export const short = (revision: string) => revision.slice(0, 12);
+
+/**
+ * The key that signs what `publish` and `rollback` store. CI must sign with the real key: a
+ * development key there would release bundles no runtime trusts. A missing key is a usage error.
+ */
+export function signingKeyFor(io: Io, command: string, repo: Repository, url: string, options: { quiet?: boolean } = {}): SigningKey {
+  let key: SigningKey;
+  try {
+    key = resolveSigningKey(repo, io.env, { allowDevKey: url.startsWith('file:') && !io.env.CI });
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw new ExitError(EXIT.usage, `promptops ${command}: ${error.message}`);
+    throw error;
+  }
+  if (key.source === 'dev' && !options.quiet) io.err(colors(io).yellow(`signing with the local development key ${key.origin}: no public key is configured (signing.public_key, ${DEFAULT_PUBLIC_KEY}); file stores only, shared stores need ${repo.config.signing?.private_key_env ?? DEFAULT_KEY_ENV}`));
+  return key;
+}

@@ -51,9 +51,10 @@ export class PublishRefusedError extends Error {
 }
 
 /**
- * Compiles, signs and publishes one environment: the bundle is stored by revision (immutable), then
- * the release pointer moves by compare-and-set. A lost race is retried from a fresh read, so the
- * older-commit rule is checked against the release that actually won.
+ * Compiles, signs and publishes one environment: the bundle is stored by revision, signed for this
+ * release (its statement carries the seq the move will get), then the release pointer moves by
+ * compare-and-set. A lost race is retried from a fresh read, so the older-commit rule is checked
+ * against the release that actually won, and the statement names the seq actually taken.
  */
 export async function publish(options: PublishOptions): Promise<PublishResult> {
   const { repo, environment, store } = options;
@@ -64,49 +65,74 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   if (source.dirty && !options.allowDirty) throw new PublishRefusedError('the configuration has uncommitted changes: commit them first, so the release records the commit it was built from');
   await options.approve?.(source);
   const revision = compiled.value.revision;
-  const bytes = Buffer.from(signBundle(compiled.value, buildManifest(compiled.value, source), options.key.privateKey));
-  const base = { environment, revision, key_id: keyId(options.key.publicKeyPem), bytes: bytes.byteLength, source, diagnostics: compiled.diagnostics };
-  const resigned = await storeBundle(store, { revision, environment, bytes }, options.key, options.dryRun);
+  const manifest = buildManifest(compiled.value, source);
+  const base = { environment, revision, key_id: keyId(options.key.publicKeyPem), source, diagnostics: compiled.diagnostics };
   for (let attempt = 1; ; attempt++) {
     const current = await store.current(environment);
+    const stored = await store.getBundle(revision);
+    // Signed with another key, which runtimes trusting the configured key refuse: replaced, so a
+    // wrong-key release is recoverable without touching the store by hand.
+    const resigned = stored && !verifies(stored.bytes, options.key.publicKeyPem) ? signerOf(stored.bytes) : undefined;
     const extra = resigned ? { resigned } : {};
-    if (current?.revision === revision) {
-      // A re-signed current release moves once more, so the history records it and watchers (serve) re-read it.
-      if (!resigned || attempt > 1) return { ...base, ...extra, outcome: 'unchanged', release: current, previous: current };
-    } else if (current && !options.force) await refuseOlder(repo.root, current, source);
-    if (options.dryRun) return { ...base, ...extra, outcome: 'dry-run', previous: current };
+    if (current?.revision === revision && !resigned) return { ...base, bytes: stored?.bytes.byteLength ?? 0, outcome: 'unchanged', release: current, previous: current };
+    if (current && current.revision !== revision && !options.force) await refuseOlder(repo.root, current, source);
+    const bytes = Buffer.from(signBundle(compiled.value, manifest, options.key.privateKey, { seq: (current?.seq ?? 0) + 1, action: 'publish' }));
+    if (options.dryRun) return { ...base, ...extra, bytes: bytes.byteLength, outcome: 'dry-run', previous: current };
     try {
+      await storeEnvelope(store, { revision, environment, bytes }, stored);
       const release = await store.release({
         environment, revision, expectedSeq: current?.seq ?? 0,
         ...(source.dirty ? {} : { commit: source.commit, committed_at: source.committed_at }), actor: options.actor, action: 'publish',
       });
-      return { ...base, ...extra, outcome: 'released', release, previous: current };
+      return { ...base, ...extra, bytes: bytes.byteLength, outcome: 'released', release, previous: current };
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= (options.attempts ?? 5)) throw error;
     }
   }
 }
 
+export interface RollbackOptions {
+  environment: string;
+  store: Store;
+  key: SigningKey;
+  actor: string;
+  /** The revision to go back to (released before in this environment). */
+  revision: string;
+  /** The current release, as the caller saw it: the move fails (ConflictError) if another happened since. */
+  current: Release;
+  /** The commit the revision was released from (from the history), recorded again. */
+  commit?: string;
+  committed_at?: string;
+}
+
 /**
- * Stores the signed bundle. A revision already stored is kept when its envelope verifies with this
- * key (the same revision and signature: a no-op); one signed with another key — which runtimes
- * trusting the configured key refuse — is replaced, so a wrong-key release is recoverable without
- * touching the store by hand. Returns the key id of the replaced envelope's signature.
+ * Moves the release back to an earlier revision. The stored envelope of that revision is checked
+ * with the configured key and signed again for this release (a new seq, `action: rollback`), so
+ * clients take it as newer than the release they have, while a replay of its old envelope is refused.
  */
-async function storeBundle(store: Store, bundle: StoredBundle, key: SigningKey, dryRun: boolean | undefined): Promise<string | undefined> {
-  const stored = await store.getBundle(bundle.revision);
-  if (!stored) {
-    if (!dryRun) await store.putBundle(bundle);
-    return undefined;
+export async function rollback(options: RollbackOptions): Promise<Release> {
+  const { environment, store, revision, current } = options;
+  const stored = await store.getBundle(revision);
+  if (!stored) throw new PublishRefusedError(`the bundle ${revision.slice(0, 12)} is missing from ${store.url}`);
+  let verified;
+  try {
+    verified = verifyEnvelope(stored.bytes, { publicKey: options.key.publicKeyPem, environment });
+  } catch (error) {
+    throw new PublishRefusedError(`the stored bundle ${revision.slice(0, 12)} does not verify with the configured public key (${(error as Error).message}): publish its commit again instead`);
   }
-  if (verifies(stored.bytes, key.publicKeyPem)) return undefined;
-  const signer = signerOf(stored.bytes);
-  if (dryRun) return signer;
-  if (await store.replaceBundle(bundle, stored.bytes)) return signer;
-  // Another publisher replaced it first: fine if it used this key too.
-  const now = await store.getBundle(bundle.revision);
-  if (now && verifies(now.bytes, key.publicKeyPem)) return signer;
-  throw new PublishRefusedError(`the stored envelope of ${bundle.revision.slice(0, 12)} changed while it was being re-signed, and not with this key: run publish again`);
+  const bytes = Buffer.from(signBundle({ canonical: verified.envelope.payload, revision }, verified.manifest, options.key.privateKey, { seq: current.seq + 1, action: 'rollback', rollback_of: current.revision }));
+  await storeEnvelope(store, { revision, environment, bytes }, stored);
+  return store.release({ environment, revision, expectedSeq: current.seq, actor: options.actor, action: 'rollback', ...(options.commit ? { commit: options.commit } : {}), ...(options.committed_at ? { committed_at: options.committed_at } : {}) });
+}
+
+/**
+ * Stores the envelope signed for this release: new, or replacing the revision's stored one (the
+ * payload, hence the revision, is the same; only the signatures differ). A replace that lost to
+ * another writer is a ConflictError, retried from a fresh read like a lost pointer move.
+ */
+async function storeEnvelope(store: Store, bundle: StoredBundle, stored: StoredBundle | undefined): Promise<void> {
+  if (!stored) return store.putBundle(bundle);
+  if (!(await store.replaceBundle(bundle, stored.bytes))) throw new ConflictError(bundle.environment, await store.current(bundle.environment));
 }
 
 const verifies = (bytes: Uint8Array, publicKey: string): boolean => {

@@ -10,7 +10,7 @@ export interface ServeOptions {
   store: Store;
   /** Required as `Authorization: Bearer <token>` on /v1/* when set. */
   token?: string;
-  /** Longest `?wait=` honoured, in seconds (default 60). */
+  /** Longest `?wait=` honoured, in seconds (default 60, at most MAX_WAIT_SECONDS). */
   maxWaitSeconds?: number;
   /**
    * Memory for bundles that are no longer (or not yet) released, in bytes (default 64 MiB). The
@@ -27,6 +27,15 @@ export interface BundleServer {
   close(): Promise<void>;
 }
 
+/**
+ * The longest long-poll a server holds: one hour. Proxies and load balancers cut idle connections
+ * long before; and node's timers overflow past 2,147,483 s, which would answer every long-poll at once.
+ */
+export const MAX_WAIT_SECONDS = 3600;
+
+/** A request this server cannot parse (bad percent-encoding, an unparsable target): 400. */
+class BadRequestError extends Error {}
+
 const REVISION = /^[0-9a-f]{64}$/;
 const ENVIRONMENT = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
 
@@ -37,7 +46,7 @@ const ENVIRONMENT = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
  */
 export function createBundleServer(options: ServeOptions): BundleServer {
   const { store } = options;
-  const maxWait = options.maxWaitSeconds ?? 60;
+  const maxWait = Math.min(Math.max(options.maxWaitSeconds ?? 60, 0), MAX_WAIT_SECONDS);
   const controller = new AbortController();
   const changes = new EventEmitter().setMaxListeners(0);
   const current = new Map<string, Promise<Release | undefined>>();
@@ -64,9 +73,10 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   };
 
   /** Loads the bytes of an environment's new release before it is announced, so they outlive a store outage. */
-  async function keep(environment: string, release: Release, resigned = false): Promise<void> {
-    // A re-signed revision has new bytes under the same name: read them from the store, past every cache.
-    const bytes = resigned ? (await store.getBundle(release.revision))?.bytes : await bundleBytes(release.revision);
+  async function keep(environment: string, release: Release): Promise<void> {
+    // Every release move stores an envelope signed for it (a new seq; a rollback re-signs an older
+    // revision), so its bytes are read from the store, past every cache.
+    const bytes = (await store.getBundle(release.revision))?.bytes;
     if (!bytes) return;
     const before = released.get(environment);
     released.set(environment, { revision: release.revision, bytes });
@@ -82,7 +92,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
         const next = await store.waitForRelease(environment, release, 25_000, controller.signal);
         if (next && (next.revision !== release?.revision || next.seq !== release.seq)) {
           const resigned = next.revision === release?.revision;
-          await keep(environment, next, resigned);
+          await keep(environment, next);
           release = next;
           current.set(environment, Promise.resolve(next));
           // Long-polls wait for another revision; a re-sign keeps the ETag (the revision), so it does not answer them.
@@ -120,8 +130,25 @@ export function createBundleServer(options: ServeOptions): BundleServer {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+    // The token is checked before anything of the request is parsed: only /healthz is open.
+    const target = req.url ?? '/';
+    if (target.split('?')[0] !== '/healthz' && !authorized(req, options.token)) return send(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer' });
+    try {
+      return await route(req, res, target);
+    } catch (error) {
+      if (error instanceof BadRequestError) return send(res, 400, { error: 'bad request', detail: error.message });
+      throw error;
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(target, 'http://localhost');
+    } catch {
+      throw new BadRequestError(`cannot parse the request target ${JSON.stringify(target.slice(0, 200))}`);
+    }
     if (url.pathname === '/healthz') {
       try {
         await store.environments();
@@ -135,7 +162,6 @@ export function createBundleServer(options: ServeOptions): BundleServer {
       const status = storeUp ? 'ok' : released.size > 0 ? 'degraded' : 'unavailable';
       return send(res, status === 'unavailable' ? 503 : 200, { status, store: store.url, store_reachable: storeUp, serving }, { 'cache-control': 'no-store' });
     }
-    if (!authorized(req, options.token)) return send(res, 401, { error: 'bearer token required' }, { 'www-authenticate': 'Bearer' });
     let m: RegExpExecArray | null;
     if ((m = /^\/v1\/bundles\/([^/]+)$/.exec(url.pathname))) {
       const revision = m[1]!;
@@ -146,7 +172,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
       return sendBundle(req, res, revision, bytes, true);
     }
     if ((m = /^\/v1\/environments\/([^/]+)\/bundle$/.exec(url.pathname))) {
-      const environment = decodeURIComponent(m[1]!);
+      const environment = decodePath(m[1]!);
       if (!ENVIRONMENT.test(environment)) return send(res, 404, { error: 'not an environment name' });
       let release = await watch(environment);
       if (!release) return send(res, 404, { error: `no release for environment "${environment}"` });
@@ -158,7 +184,7 @@ export function createBundleServer(options: ServeOptions): BundleServer {
       return sendBundle(req, res, release.revision, bytes, false);
     }
     if ((m = /^\/v1\/environments\/([^/]+)\/releases$/.exec(url.pathname))) {
-      const environment = decodeURIComponent(m[1]!);
+      const environment = decodePath(m[1]!);
       if (!ENVIRONMENT.test(environment)) return send(res, 404, { error: 'not an environment name' });
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 1000);
       return send(res, 200, { environment, releases: await store.history(environment, { limit }) }, { 'cache-control': 'no-cache' });
@@ -192,6 +218,14 @@ export function createBundleServer(options: ServeOptions): BundleServer {
       });
     },
   };
+}
+
+function decodePath(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`malformed percent-encoding in ${JSON.stringify(segment.slice(0, 200))}`);
+  }
 }
 
 function authorized(req: IncomingMessage, token: string | undefined): boolean {

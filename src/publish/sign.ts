@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { CompiledBundle, Manifest } from '../core/compile.js';
-import { keyId, PAYLOAD_TYPE, type Envelope } from '../runtime/envelope.js';
+import { keyId, PAYLOAD_TYPE, RELEASE_DOMAIN, type Envelope, type ReleaseStatement } from '../runtime/envelope.js';
 
 /** A fresh Ed25519 key pair as PEM (PKCS#8 private, SPKI public). */
 export function generateSigningKeys(): { privateKey: string; publicKey: string; keyId: string } {
@@ -25,14 +25,41 @@ export function privateKeyFrom(pem: string): KeyObject {
   return key;
 }
 
-/** The signed envelope of a compiled bundle, serialised: these bytes are what stores keep and serve. */
-export function signBundle(compiled: Pick<CompiledBundle, 'canonical' | 'revision'>, manifest: Manifest, privateKey: KeyObject): string {
+/** The release a pointer move makes: what `publish` and `rollback` sign into the envelope they store. */
+export interface ReleaseMove {
+  /** The store's seq of this move: the current release's seq + 1 (the compare-and-set makes it so). */
+  seq: number;
+  action: 'publish' | 'rollback';
+  rollback_of?: string;
+  signedAt?: Date;
+}
+
+/**
+ * The signed envelope of a compiled bundle, serialised: these bytes are what stores keep and serve.
+ * With `release`, it carries the signed release statement clients order releases by (every store
+ * write by publish and rollback has one); without, it is an envelope as older versions wrote them.
+ */
+export function signBundle(compiled: Pick<CompiledBundle, 'canonical' | 'revision'>, manifest: Manifest, privateKey: KeyObject, release?: ReleaseMove): string {
   const signature = sign(null, Buffer.from(compiled.canonical, 'utf8'), privateKey).toString('base64');
+  const signedManifest: Manifest = { ...manifest, revision: compiled.revision };
   const envelope: Envelope = {
     payload_type: PAYLOAD_TYPE,
     payload: compiled.canonical,
-    manifest: { ...manifest, revision: compiled.revision },
+    manifest: signedManifest,
     signature: { alg: 'ed25519', key_id: keyId(createPublicKey(privateKey)), value: signature },
   };
+  if (release) {
+    const statement: ReleaseStatement = {
+      environment: manifest.environment,
+      revision: compiled.revision,
+      seq: release.seq,
+      signed_at: (release.signedAt ?? new Date()).toISOString(),
+      action: release.action,
+      ...(release.rollback_of ? { rollback_of: release.rollback_of } : {}),
+      manifest: signedManifest,
+    };
+    const text = JSON.stringify(statement);
+    envelope.release = { statement: text, signature: sign(null, Buffer.from(RELEASE_DOMAIN + text, 'utf8'), privateKey).toString('base64') };
+  }
   return JSON.stringify(envelope);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export type FetchResult = { kind: 'unchanged' } | { kind: 'bundle'; body: string; etag?: string };
@@ -26,8 +26,42 @@ export interface SourceOptions {
   environment: string;
   token?: string;
   fetch?: typeof globalThis.fetch;
-  /** Time limit of one request, on top of the long-poll wait. */
+  /** Time limit of one request, body included, on top of the long-poll wait. */
   requestTimeoutMs: number;
+  /** Largest envelope read, in (decompressed) bytes. */
+  maxBytes: number;
+}
+
+/**
+ * Default limit of an envelope: 32 MiB. The largest real bundles (hundreds of prompts with tools and
+ * schemas) are a few MiB of JSON; this leaves ample room, while a runaway or hostile body costs the
+ * host at most this much memory (plus one chunk) instead of all of it.
+ */
+export const DEFAULT_MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
+
+/** A body went past the size limit; reading stopped there. */
+export class TooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the bundle is larger than the limit of ${limit.toLocaleString('en-US')} bytes (maxBundleBytes): refusing it`);
+    this.name = 'TooLargeError';
+  }
+}
+
+/**
+ * Reads a byte stream up to `limit` bytes and stops (cancelling the stream) as soon as it goes
+ * past: an endless, huge or decompression-bomb body never takes more than `limit` of memory.
+ * Throws TooLargeError; stream errors (an abort, a reset) pass through.
+ */
+export async function readLimited(stream: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // for await…of calls the iterator's return() on break/throw, which cancels a web stream and destroys a node one.
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > limit) throw new TooLargeError(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** A source failed (network error, HTTP status, unreadable file); the client retries with back-off. */
@@ -39,10 +73,10 @@ export class SourceError extends Error {
 }
 
 export function openSource(options: SourceOptions): Source {
-  return /^https?:\/\//i.test(options.source) ? httpSource(options) : fileSource(options.source);
+  return /^https?:\/\//i.test(options.source) ? httpSource(options) : fileSource(options.source, options.maxBytes);
 }
 
-function httpSource({ source, environment, token, fetch = globalThis.fetch, requestTimeoutMs }: SourceOptions): Source {
+function httpSource({ source, environment, token, fetch = globalThis.fetch, requestTimeoutMs, maxBytes }: SourceOptions): Source {
   const url = `${source.replace(/\/+$/, '')}/v1/environments/${encodeURIComponent(environment)}/bundle`;
   return {
     location: url,
@@ -52,6 +86,7 @@ function httpSource({ source, environment, token, fetch = globalThis.fetch, requ
       if (etag) headers['if-none-match'] = etag;
       if (token) headers.authorization = `Bearer ${token}`;
       const wait = etag && waitSeconds ? Math.max(1, Math.round(waitSeconds)) : 0;
+      // One deadline for the whole exchange: headers and body (a dripping body must not hold the poll forever).
       const timeout = AbortSignal.timeout(wait * 1000 + requestTimeoutMs);
       let response: Response;
       try {
@@ -65,17 +100,25 @@ function httpSource({ source, environment, token, fetch = globalThis.fetch, requ
         await response.body?.cancel();
         throw new SourceError(`GET ${url} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
       }
+      const declared = Number(response.headers.get('content-length'));
+      // Content-Length counts encoded bytes; only an identity body can be refused before reading it.
+      if (!response.headers.get('content-encoding') && declared > maxBytes) {
+        await response.body?.cancel();
+        throw new SourceError(`GET ${url}: ${new TooLargeError(maxBytes).message}`);
+      }
       try {
-        return { kind: 'bundle', body: await response.text(), etag: response.headers.get('etag') ?? undefined };
+        const body = response.body ? await readLimited(response.body, maxBytes) : Buffer.alloc(0);
+        return { kind: 'bundle', body: body.toString('utf8'), etag: response.headers.get('etag') ?? undefined };
       } catch (error) {
-        throw new SourceError(`GET ${url} failed while reading the bundle: ${(error as Error).message}`, { cause: error });
+        const reason = timeout.aborted ? `the body did not arrive within ${wait * 1000 + requestTimeoutMs} ms` : (error as Error).message;
+        throw new SourceError(`GET ${url} failed while reading the bundle: ${reason}`, { cause: error });
       }
     },
   };
 }
 
 /** A local envelope file (a sidecar's output, a mounted volume, tests), re-read on every poll. */
-function fileSource(source: string): Source {
+function fileSource(source: string, maxBytes: number): Source {
   const path = source.startsWith('file:') ? fileURLToPath(source) : source;
   let lastHash: string | undefined;
   return {
@@ -84,7 +127,7 @@ function fileSource(source: string): Source {
     async fetch({ signal }) {
       let body: string;
       try {
-        body = await readFile(path, { encoding: 'utf8', signal });
+        body = (await readLimited(createReadStream(path, { signal }), maxBytes)).toString('utf8');
       } catch (error) {
         throw new SourceError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
       }

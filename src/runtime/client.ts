@@ -1,11 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BundleFeature } from '../core/compile.js';
-import { verifyEnvelope } from './envelope.js';
+import { BundleVerificationError, olderRelease, verifyEnvelope, type VerifiedBundle } from './envelope.js';
 import { ActiveBundle, type Assignment, type ModelChoice, type RenderOptions, type RenderResult, type Unit } from './_active.js';
 import { cacheFile, readCache, writeCache } from './_cache.js';
 import { Emitter } from './_emitter.js';
-import { openSource, type Source } from './_source.js';
+import { DEFAULT_MAX_BUNDLE_BYTES, openSource, type Source } from './_source.js';
 import { completeUsage, usageWriter, type LogUsageOptions, type UsageInput, type UsageRecord, type UsageSink, type UsageWriter } from './_usage.js';
 
 export interface ClientOptions {
@@ -24,8 +24,13 @@ export interface ClientOptions {
   staleAfterMs?: number;
   /** Longest wait between retries while the source fails. Default max(60 s, pollIntervalMs). */
   maxBackoffMs?: number;
-  /** Time limit of one request on top of the long-poll wait. Default 10 s. */
+  /** Time limit of one request, body included, on top of the long-poll wait. Default 10 s. */
   requestTimeoutMs?: number;
+  /**
+   * Largest envelope accepted, in bytes (decompressed; files too). A larger or endless body is cut
+   * off at this size and refused. Default 32 MiB (see docs/runtime.md).
+   */
+  maxBundleBytes?: number;
   /** Bearer token for `promptops serve --token`. */
   token?: string;
   /** fetch implementation (default: the global one). */
@@ -38,6 +43,10 @@ export interface ChangeEvent {
   revision: string;
   previous?: string;
   source: 'network' | 'cache';
+  /** The signed release sequence number (absent for envelopes without a release statement). */
+  seq?: number;
+  /** The release is a rollback made by `promptops rollback` (signed). */
+  rollback: boolean;
 }
 
 export interface StaleEvent {
@@ -56,6 +65,10 @@ export interface ClientEvents extends Record<string, unknown> {
 export interface ClientStatus {
   environment: string;
   revision?: string;
+  /** Signed release sequence number of the active bundle (absent for envelopes without a release statement). */
+  releaseSeq?: number;
+  /** The active release is a rollback made by `promptops rollback`. */
+  rollback?: boolean;
   /** Where the active bundle came from: the configured source, or the disk cache at start. */
   source?: 'network' | 'cache';
   /** When the source last confirmed the active bundle (or when the cache file was written), ISO 8601. */
@@ -88,6 +101,8 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
   private readonly loopDone: Promise<void>;
 
   private active?: ActiveBundle;
+  /** The newest verified release: the active one, or before the first activation the disk cache's. Never goes back. */
+  private known?: Pick<VerifiedBundle, 'revision' | 'release'>;
   private origin?: 'network' | 'cache';
   private fetchedAt?: number;
   /**
@@ -110,7 +125,7 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     this.pollIntervalMs = options.pollIntervalMs ?? 30_000;
     this.staleAfterMs = options.staleAfterMs ?? 2 * this.pollIntervalMs;
     this.maxBackoffMs = options.maxBackoffMs ?? Math.max(60_000, this.pollIntervalMs);
-    this.source = openSource({ source: options.source, environment: options.environment, token: options.token, fetch: options.fetch, requestTimeoutMs: options.requestTimeoutMs ?? 10_000 });
+    this.source = openSource({ source: options.source, environment: options.environment, token: options.token, fetch: options.fetch, requestTimeoutMs: options.requestTimeoutMs ?? 10_000, maxBytes: options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES });
     this.longPollSeconds = this.source.longPoll ? (options.longPollSeconds ?? 30) : 0;
     if (options.cacheDir) this.cache = { dir: options.cacheDir, file: cacheFile(options.cacheDir, options.environment) };
     if (options.usageLog) this.usage = usageWriter(options.usageLog, (error) => this.emit('error', error));
@@ -164,6 +179,7 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     return {
       environment: this.environment,
       revision: this.active?.revision,
+      ...(this.active ? { releaseSeq: this.known?.release?.seq, rollback: this.known?.release?.action === 'rollback' } : {}),
       source: this.origin,
       fetchedAt: this.fetchedAt === undefined ? undefined : new Date(this.fetchedAt).toISOString(),
       ageMs: this.fetchedAt === undefined ? undefined : Math.max(0, now - this.fetchedAt),
@@ -198,14 +214,28 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     return this.active;
   }
 
-  /** First fetch without waiting; when it fails, the disk cache. */
+  /**
+   * First fetch without waiting; when it fails (or is older than the cache), the disk cache. The
+   * cache is read first, so a restarted client never takes a release older than the one it had.
+   */
   private async start(): Promise<void> {
+    let cached: { text: string; writtenAt: number } | undefined;
+    let cacheError: unknown;
+    if (this.cache) {
+      try {
+        cached = await readCache(this.cache.file);
+        if (cached) this.known = verifyEnvelope(cached.text, { publicKey: this.publicKey, environment: this.environment });
+      } catch (error) {
+        cacheError = error;
+        cached = undefined;
+      }
+    }
     const outcome = await this.poll(0);
     if (this.active) return;
     const networkError = this.lastError;
     if (this.cache && !this.abort.signal.aborted) {
       try {
-        const cached = await readCache(this.cache.file);
+        if (cacheError) throw cacheError;
         if (cached) {
           const revision = this.activate(cached.text, 'cache');
           this.fetchedAt = cached.writtenAt;
@@ -269,12 +299,16 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
   /** Verifies and switches to a bundle; throws (keeping the current one) when it does not verify. Returns its revision. */
   private activate(text: string, origin: 'network' | 'cache'): string {
     const verified = verifyEnvelope(text, { publicKey: this.publicKey, environment: this.environment });
+    const older = olderRelease(verified, this.known);
+    if (older) throw new BundleVerificationError('older-release', older);
     const previous = this.active?.revision;
-    if (verified.revision !== previous) this.active = new ActiveBundle(verified.bundle, verified.revision, verified.envelope.manifest);
+    if (verified.revision !== previous) this.active = new ActiveBundle(verified.bundle, verified.revision, verified.manifest);
+    // A re-signed envelope of the active revision may carry a newer release (or the first statement).
+    if (verified.release || !this.known?.release) this.known = verified;
     this.origin = origin;
     this.fetchedAt = Date.now();
     if (verified.revision === previous) return previous;
-    this.emit('change', { revision: verified.revision, ...(previous ? { previous } : {}), source: origin });
+    this.emit('change', { revision: verified.revision, ...(previous ? { previous } : {}), source: origin, ...(verified.release ? { seq: verified.release.seq } : {}), rollback: verified.release?.action === 'rollback' });
     return verified.revision;
   }
 

@@ -3,14 +3,13 @@ import { validateRepository } from '../../core/check/index.js';
 import { checkShippedPrompts } from '../../core/check/shipped-prompts.js';
 import { ApprovalError, checkApproval } from '../../github/approval.js';
 import type { SourceInfo } from '../../git/source.js';
-import { DEFAULT_KEY_ENV, DEFAULT_PUBLIC_KEY, resolveSigningKey, SigningKeyError } from '../../publish/keys.js';
 import { publish, PublishRefusedError, type PublishResult } from '../../publish/publish.js';
 import { ConflictError, StoreUnavailableError } from '../../publish/store.js';
 import { printDiagnostics, resolveRoot } from '../_shared.js';
 import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { actorOf, openStoreFor, short, storeArgs, storeUrl, withStore } from '../publish-shared.js';
+import { actorOf, openStoreFor, short, signingKeyFor, storeArgs, storeUrl, withStore } from '../publish-shared.js';
 
 export default defineCommand({
   args: {
@@ -44,15 +43,7 @@ export default defineCommand({
 
     const url = storeUrl(repo, args.store);
     const local = url.startsWith('file:');
-    let key;
-    try {
-      // CI must sign with the real key: a development key there would publish bundles no runtime trusts.
-      key = resolveSigningKey(repo, io.env, { allowDevKey: local && !io.env.CI });
-    } catch (error) {
-      if (error instanceof SigningKeyError) throw new ExitError(EXIT.usage, `promptops publish: ${error.message}`);
-      throw error;
-    }
-    if (key.source === 'dev' && !args.json) io.err(c.yellow(`signing with the local development key ${key.origin}: no public key is configured (signing.public_key, ${DEFAULT_PUBLIC_KEY}); file stores only, shared stores need ${repo.config.signing?.private_key_env ?? DEFAULT_KEY_ENV}`));
+    const key = signingKeyFor(io, 'publish', repo, url, { quiet: args.json });
     if (args['allow-dirty'] && !local) throw usageError('promptops publish: --allow-dirty is for local file stores; shared stores get releases of commits only');
     const store = await openStoreFor('publish', url, root);
     const results: PublishResult[] = [];

@@ -1,9 +1,10 @@
 import { defineCommand } from 'citty';
+import { PublishRefusedError, rollback } from '../../publish/publish.js';
 import { ConflictError } from '../../publish/store.js';
 import { checkEnvironments } from '../environments.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Io } from '../io.js';
-import { actorOf, repoStore, short, storeArgs, withStore } from '../publish-shared.js';
+import { actorOf, repoStore, short, signingKeyFor, storeArgs, storeUrl, withStore } from '../publish-shared.js';
 
 export default defineCommand({
   args: {
@@ -16,6 +17,8 @@ export default defineCommand({
     const io = data as Io;
     const c = colors(io);
     const { repo, store } = await repoStore(io, 'rollback', args);
+    // The rollback is signed like a publish: clients take an older revision only as a new signed release.
+    const key = signingKeyFor(io, 'rollback', repo, storeUrl(repo, args.store));
     await withStore('rollback', store, async () => {
       await checkEnvironments('rollback', repo, [args.env], () => store.environments());
       const history = await store.history(args.env);
@@ -38,12 +41,12 @@ export default defineCommand({
         io.out(`${c.dim('=')} ${args.env}: ${short(target)} is already the release (#${current.seq})`);
         return;
       }
-      if (!(await store.getBundle(target))) throw new ExitError(EXIT.failed, `promptops rollback: the bundle ${short(target)} is missing from ${store.url}`);
       try {
-        const release = await store.release({ environment: args.env, revision: target, expectedSeq: current.seq, actor: actorOf(io, args.actor), action: 'rollback', ...commitOf(history, target) });
+        const release = await rollback({ environment: args.env, store, key, revision: target, current, actor: actorOf(io, args.actor), ...commitOf(history, target) });
         io.out(`${c.green('✔')} ${args.env}: rolled back to ${short(target)} as #${release.seq} (was ${short(current.revision)})`);
       } catch (error) {
         if (error instanceof ConflictError) throw new ExitError(EXIT.failed, `promptops rollback: ${error.message}; check "promptops releases --env ${args.env}" and retry`);
+        if (error instanceof PublishRefusedError) throw new ExitError(EXIT.failed, `promptops rollback: ${error.message}`);
         throw error;
       }
     }, { moves: true });
