@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileUserPattern } from '../src/core/user-regex.js';
@@ -46,6 +47,17 @@ describe('user-written regexes', () => {
     expect(result.stderr).toContain('its schema is refused');
     expect(result.stderr).toContain('exponential');
     expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('validate reports an exponential variable pattern at the pattern, and compile puts it in no bundle', async () => {
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': promptWithPattern('  name:\n    type: string\n    pattern: "^(\\\\w+\\\\s?)*$"') }));
+    const validate = await run(['validate', '--root', dir]);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toMatch(/prompts\/greet\.yaml:6:\d+ error \[invalid-pattern\] variable "name": regular expression .* can take exponential time/);
+    const out = join(dir, 'out');
+    const compile = await run(['compile', '--root', dir, '--out', out]);
+    expect(compile.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('a linear pattern still checks values the same way JavaScript does', async () => {
