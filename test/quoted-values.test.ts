@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { VariableError } from '../src/runtime/index.js';
+import { compileRepo, fileClient } from './helpers/runtime-bundle.js';
 import { FEATURE_YAML, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
 
 /** A long value of the file: messages may quote its start, never all of it. */
@@ -56,5 +58,39 @@ describe('values quoted back in messages are capped', () => {
     expect(diagnostics.map((d) => d.message.split(':')[0])).toEqual(['max-tokens', 'javascript']);
     expectCapped(diagnostics[0]);
     expectCapped(diagnostics[1], `${LONG}.js`);
+  });
+
+  it('a long variable value of the wrong type or outside its enum (render)', async () => {
+    const prompt = PROMPT_YAML.replace('    description: First name of the user.\n', '    description: First name of the user.\n  count:\n    type: integer\n  tone:\n    type: string\n    enum: [warm, dry]\n').replace('Say hello to {{name}}.', 'Say hello to {{name}} {{count}} times, {{tone}}.');
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': prompt }));
+    for (const vars of [{ name: 'Ada', count: LONG, tone: 'warm' }, { name: 'Ada', count: 2, tone: LONG }]) {
+      const result = await run(['render', 'greet', '--vars', JSON.stringify(vars), '--json'], { cwd: dir });
+      expect(result.code).toBe(1);
+      const diagnostics = JSON.parse(result.stdout).diagnostics as JsonDiagnostic[];
+      expect(diagnostics).toHaveLength(1);
+      expectCapped(diagnostics[0]);
+    }
+  });
+
+  it('a long test name used twice', async () => {
+    const prompt = `${PROMPT_YAML}tests:\n  - name: ${LONG}\n    vars: { name: Ada }\n    assert: [{ type: contains, value: Ada }]\n  - name: ${LONG}\n    vars: { name: Bob }\n    assert: [{ type: contains, value: Bob }]\n`;
+    const diagnostics = await diagnosticsOf({ 'prompts/greet.yaml': prompt });
+    expectCapped(diagnostics.find((d) => d.code === 'duplicate-test'));
+  });
+
+  it('the runtime client caps a long variable value in its errors too', async () => {
+    const prompt = PROMPT_YAML.replace('    description: First name of the user.\n', '    description: First name of the user.\n  tone:\n    type: string\n    enum: [warm, dry]\n').replace('Say hello to {{name}}.', 'Say hello to {{name}}, {{tone}}.');
+    const client = await fileClient(compileRepo(repo(minimalRepo({ 'prompts/greet.yaml': prompt })), 'production').compiled);
+    let caught: unknown;
+    try {
+      client.render('greet', { name: 'Ada', tone: LONG });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(VariableError);
+    const message = (caught as Error).message;
+    expect(message).toContain('"start-xxx');
+    expect(message).not.toContain('THE-END');
+    expect(message).toContain(`(${LONG.length} characters)`);
   });
 });

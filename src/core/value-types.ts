@@ -1,3 +1,4 @@
+import { quote } from './quote.js';
 /** Type checks of declared variables, shared by the compiler and the runtime client (no dependencies). */
 export const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
   string: (v) => typeof v === 'string',
@@ -10,4 +11,4 @@ export const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
 };
 
 /** How a value reads in an error message: `string "x"`, `an array`, `null`. */
-export const describeValue = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+export const describeValue = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${quote(v)}`);

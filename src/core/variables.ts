@@ -5,6 +5,7 @@ import type { VariableSpec } from './schemas/prompt.js';
 import { compileUserPattern, type CompiledPattern } from './user-regex.js';
 import { compileUserSchema } from './user-schema.js';
 import { describeValue, TYPE_CHECKS } from './value-types.js';
+import { quote } from './quote.js';
 
 export const isRequired = (spec: VariableSpec): boolean => spec.required ?? spec.default === undefined;
 
@@ -70,7 +71,7 @@ export function shapeAt(declared: Record<string, VariableSpec>, path: readonly s
 /** A message saying what is wrong with `v`, or undefined when it satisfies the declaration. */
 function checkValue(spec: VariableSpec, v: unknown): string | undefined {
   if (!TYPE_CHECKS[spec.type]!(v)) return `must be ${spec.type === 'array' || spec.type === 'object' || spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got ${describeValue(v)}`;
-  if (spec.enum && !spec.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) return `must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`;
+  if (spec.enum && !spec.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) return `must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${quote(v)}`;
   if (typeof v === 'string' || Array.isArray(v)) {
     // JSON Schema counts string length in code points.
     const length = typeof v === 'string' ? [...v].length : v.length;

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import { didYouMean } from '../core/diagnostics.js';
 import type { VariableSpec } from '../core/schemas/prompt.js';
 import { describeValue, TYPE_CHECKS } from '../core/value-types.js';
+import { quote } from '../core/quote.js';
 
 /** Render input that does not match the prompt's declared variables; every problem is in `issues`. */
 export class VariableError extends Error {
@@ -156,7 +157,7 @@ function variableCheck(spec: VariableSpec): Check {
   const allowed = spec.enum;
   if (allowed) {
     const isAllowed = enumTest(allowed);
-    checks.push((v) => (isAllowed(v) ? undefined : problem(`must be one of: ${allowed.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`)));
+    checks.push((v) => (isAllowed(v) ? undefined : problem(`must be one of: ${allowed.map((e) => JSON.stringify(e)).join(', ')}, got ${quote(v)}`)));
   }
   const { minLength, maxLength } = spec;
   if (minLength !== undefined || maxLength !== undefined) {

@@ -8,6 +8,7 @@ import { checkAssertion } from './assertions.js';
 import { report, type CheckContext } from './_context.js';
 import { checkTemplateContext } from './template-context.js';
 import { checkPromptUserSchemas } from './user-schemas.js';
+import { quote } from '../quote.js';
 
 export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void {
   const { data } = prompt;
@@ -68,7 +69,7 @@ function checkTests(ctx: CheckContext, prompt: Entity<PromptFile>): void {
   const users = [...ctx.repo.features.values()].filter((f) => f.data.prompts?.includes(prompt.id));
   for (const [i, test] of (prompt.data.tests ?? []).entries()) {
     const at = (...rest: (string | number)[]) => ['tests', i, ...rest];
-    if (names.has(test.name)) report(ctx, prompt, at('name'), { code: 'duplicate-test', message: `test name "${test.name}" is used twice`, hint: 'test names must be unique within a prompt' });
+    if (names.has(test.name)) report(ctx, prompt, at('name'), { code: 'duplicate-test', message: `test name ${quote(test.name)} is used twice`, hint: 'test names must be unique within a prompt' });
     names.add(test.name);
     if (test.feature !== undefined) {
       const feature = ctx.repo.features.get(test.feature);
@@ -77,7 +78,7 @@ function checkTests(ctx: CheckContext, prompt: Entity<PromptFile>): void {
         report(ctx, prompt, at('feature'), { code: 'feature-prompt', severity: 'warning', message: `feature "${test.feature}" does not list prompt "${prompt.id}"`, hint: `add it to "prompts:" in ${feature.file}` });
       }
     } else if (users.length === 0 && test.model === undefined && prompt.data.status !== 'archived') {
-      report(ctx, prompt, at('name'), { code: 'test-model', severity: 'warning', message: `test "${test.name}" has no model: no feature uses this prompt and the test sets no "model"`, hint: 'add the prompt to a feature, or set "model:" or "feature:" on the test' });
+      report(ctx, prompt, at('name'), { code: 'test-model', severity: 'warning', message: `test ${quote(test.name)} has no model: no feature uses this prompt and the test sets no "model"`, hint: 'add the prompt to a feature, or set "model:" or "feature:" on the test' });
     }
     if (test.model !== undefined && !ctx.repo.catalog.models[test.model]) {
       report(ctx, prompt, at('model'), { code: 'unknown-model', message: `unknown model "${test.model}"`, hint: didYouMean(test.model, Object.keys(ctx.repo.catalog.models)) ?? 'add it to features/_models.yaml' });
@@ -85,7 +86,7 @@ function checkTests(ctx: CheckContext, prompt: Entity<PromptFile>): void {
     for (const [j, assertion] of test.assert.entries()) checkAssertion(ctx, prompt, assertion, at('assert', j));
     for (const d of checkVariables(prompt.data.variables, (test.vars ?? {}) as Record<string, unknown>).diagnostics) {
       const path = d.path?.length ? at('vars', ...d.path) : at('vars');
-      report(ctx, prompt, test.vars ? path : at('name'), { code: 'test-vars', message: `test "${test.name}": ${d.message}`, hint: d.hint });
+      report(ctx, prompt, test.vars ? path : at('name'), { code: 'test-vars', message: `test ${quote(test.name)}: ${d.message}`, hint: d.hint });
     }
   }
 }
