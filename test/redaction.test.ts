@@ -8,7 +8,8 @@ import { createBundleServer } from '../src/publish/serve.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
 import { evalRepo, localEnv } from './helpers/eval-repo.js';
 import { startOpenAIServer } from './helpers/openai-server.js';
-import { CONFIG_YAML, gitRepo, minimalRepo, repo, run } from './helpers/repo.js';
+import { pullRequestRepo } from './helpers/git.js';
+import { CONFIG_YAML, gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
 
 const KEYS = generateSigningKeys();
 const env = { PROMPTOPS_SIGNING_KEY: KEYS.privateKey, USER: 'tester' };
@@ -176,6 +177,20 @@ describe('password-like query parameters of a store that is down', () => {
     expect(logged.join('\n')).toContain('?access_token=***');
     expect(logged.join('\n') + body).toContain('sslpassword=***');
     expect(logged.join('\n') + body).not.toContain('Zq9');
+  });
+});
+
+describe('the diff and the PR comment', () => {
+  it('mask a URL password and a key parameter that a changed prompt renders', async () => {
+    const line = 'Say hello to {{name}}. Docs: https://deploy:Zq9Pw/x@docs.internal/a?api_key=Zq9Key&page=2';
+    const dir = await pullRequestRepo(minimalRepo(), { 'prompts/greet.yaml': PROMPT_YAML.replace('version: 1', 'version: 2').replace('Say hello to {{name}}.', line).replace('description:', 'changelog: [{ version: 2, note: docs }]\ndescription:') });
+    for (const format of ['markdown', 'text']) {
+      const result = await run(['diff', '--no-usage', '--format', format], { cwd: dir });
+      expect({ format, code: result.code, stderr: result.stderr }).toMatchObject({ format, code: 0 });
+      // The rendered diff is there, masked.
+      expect(result.stdout).toContain('+Say hello to {{name}}. Docs: https://deploy:***@docs.internal/a?api_key=***&page=2');
+      expect(result.stdout).not.toContain('Zq9');
+    }
   });
 });
 

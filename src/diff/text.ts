@@ -1,5 +1,6 @@
 import { evalRatio, type DiffReport } from '../core/diff/report.js';
 import { formatUsd } from '../core/money.js';
+import { redact } from '../core/redact.js';
 import type { Colors } from '../cli/io.js';
 import { textTable } from '../cli/table.js';
 
@@ -60,7 +61,8 @@ export function renderText(report: DiffReport, c: Colors, options: { diffs?: boo
       for (const f of e.fields.slice(0, 20)) out.push(c.dim(`    ${f.path || e.kind}: ${JSON.stringify(f.base) ?? '-'} → ${JSON.stringify(f.head) ?? '-'}`));
     }
   }
-  return out.join('\n');
+  // Rendered prompts may quote a URL with its password: the same redaction as every message.
+  return redact(out.join('\n'));
 }
 
 function colorDiff(diff: string, c: Colors): string {
