@@ -122,9 +122,12 @@ describe('a symbolic link that leaves the repository', () => {
   it('a dangling link is an error at the link, not a crash or a silent skip', async () => {
     const dir = repo(minimalRepo({ [PARTIAL]: undefined }));
     link(dir, PARTIAL, '../../nowhere/tone.hbs');
+    // A link to itself never resolves either.
+    link(dir, 'prompts/loop.yaml', 'loop.yaml');
     const result = await run(['validate'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${PARTIAL}:1:1 error [broken-symlink]`);
+    expect(result.stderr).toContain('prompts/loop.yaml:1:1 error [broken-symlink]');
     expect(result.stderr).not.toContain('internal error');
   });
 });

@@ -48,7 +48,7 @@ export function linkDiagnostic(file: string, problem: PathProblem): Diagnostic {
   if (problem === 'missing') {
     return {
       code: 'broken-symlink', severity: 'error', file, line: 1, col: 1,
-      message: `${file} is a symbolic link to a path that does not exist`,
+      message: `${file} is a symbolic link that does not resolve (its target does not exist, or links form a loop)`,
       hint: 'remove the link or commit the file it should point to',
     };
   }

@@ -175,7 +175,14 @@ function listFiles(root: string): { files: string[]; refusedDirs: Map<string, 'o
         }
         return real;
       }) as typeof realpathSync,
-      statSync: ((path: string) => statSync(path, { throwIfNoEntry: false }) ?? lstatSync(path)) as typeof statSync,
+      // A link that does not resolve (dangling, a loop) is listed as itself, so the read reports it.
+      statSync: ((path: string) => {
+        try {
+          return statSync(path);
+        } catch {
+          return lstatSync(path);
+        }
+      }) as typeof statSync,
     },
   }).sort();
   return { files, refusedDirs };
