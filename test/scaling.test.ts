@@ -78,14 +78,14 @@ describe('large files', () => {
     expect(countTokens('o200k_base', prose)).toBe(exact(prose));
 
     // Runs long enough to be cut (letters, punctuation, spaces, emoji pairs), short enough for tiktoken to count exactly in a test.
-    const runs = ['q'.repeat(3000), '='.repeat(2000), ' '.repeat(1500), '🙂'.repeat(700), 'aB3'.repeat(900)];
+    const runs = ['q'.repeat(3000), '='.repeat(2000), ' '.repeat(1500), '🙂'.repeat(700), `a${'🙂'.repeat(700)}`, 'aB3'.repeat(900)];
     for (const run of runs) {
       const text = `before ${run} after`;
       const slices = tokenSlices(text);
       expect(slices.join('')).toBe(text);
       expect(slices.length).toBeGreaterThan(1);
       // No slice splits a surrogate pair.
-      for (const slice of slices) expect(slice).toBe(slice.toWellFormed());
+      for (const slice of slices) expect(slice).not.toMatch(/^[\udc00-\udfff]|[\ud800-\udbff]$/);
       const counted = countTokens('o200k_base', text);
       expect(Math.abs(counted - exact(text))).toBeLessThanOrEqual(slices.length - 1);
     }
