@@ -43,6 +43,8 @@ export async function snapshotRef({ root, ref }: { root: string; ref: string }):
     // A private index file, so the user's index is never touched; simple-git guards GIT_* variables.
     const scoped = simpleGit({ baseDir: top, allowEnvironment: ['GIT_INDEX_FILE'] }).env({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, GIT_INDEX_FILE: join(dir, '.index') });
     await scoped.raw(['read-tree', commit]);
+    // Symbolic links of the ref are written as links. The snapshot's root is the repository its files
+    // are read from (src/core/repository-path.ts), so a link out of it (`/etc/passwd`, `../../..`) is refused.
     await scoped.raw(['checkout-index', '--all', '--force', `--prefix=${dir}/tree/`]);
   } catch (error) {
     dispose();
