@@ -58,6 +58,7 @@ describe('redact: password-like parameters', () => {
     expect(redact('Incorrect API key provided: sk-proj-AbCdEf0123456789. Also sk-ab***************6789 here.')).toBe('Incorrect API key provided: sk-proj-*** Also sk-*** here.');
     expect(redact('echo: Authorization: Bearer abcdefgh12345678')).toBe('echo: Authorization: Bearer ***');
     expect(redact('Basic dXNlcjpodW50ZXIy')).toBe('Basic ***');
+    expect(redact('HTTP 401: Basic authentication failed; Bearer tokens expire')).toBe('HTTP 401: Basic authentication failed; Bearer tokens expire');
   });
 });
 

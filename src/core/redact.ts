@@ -18,7 +18,8 @@ export function redact(text: string, options: RedactOptions = {}): string {
   out = redactUserinfo(out);
   out = out.replace(SECRET_PARAM, `$1$2=${MASK}`);
   out = out.replace(VENDOR_KEY, `$1${MASK}`);
-  return out.replace(AUTH_HEADER, `$1 ${MASK}`);
+  // An all-lowercase word is prose ("Basic authentication failed"), not a credential.
+  return out.replace(AUTH_HEADER, (match, scheme: string, value: string) => (/^[a-z]+$/.test(value) ? match : `${scheme} ${MASK}`));
 }
 
 /**
@@ -109,4 +110,4 @@ const SECRET_PARAM = /(^|[?&;\s])([A-Za-z0-9_.-]{0,40}?(?:password|passwd|pass|p
 const VENDOR_KEY = /\b(sk-(?:proj-|ant-)?|AIza|ghp_|gho_|ghs_|github_pat_|xox[abp]-)[A-Za-z0-9_*\-.]{6,}/g;
 
 /** `Authorization: Bearer …` / `Basic …` echoed in an error body. */
-const AUTH_HEADER = /\b(Bearer|Basic)[ \t]{1,8}[A-Za-z0-9._~+/*-]{8,}=*/g;
+const AUTH_HEADER = /\b(Bearer|Basic)[ \t]{1,8}([A-Za-z0-9._~+/*-]{8,}=*)/g;
