@@ -147,6 +147,15 @@ describe('runtime client: release order (no rollback by replay)', () => {
     expect(c.status()).toMatchObject({ revision: revisionOf(b), releaseSeq: 2, rollback: false });
   });
 
+  it('rollback signs, so it needs the signing key: none in CI is exit 2 and nothing moves', { timeout: 30_000 }, async () => {
+    const { dir, store, b } = await releasedTwice();
+    const result = await run(['rollback', '--env', 'production'], { cwd: dir, env: { USER: 'tester', CI: 'true' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^promptops rollback: no signing key/)]);
+    expect((await store.current('production'))!.seq).toBe(2);
+    expect(Buffer.from((await store.getBundle(revisionOf(b)))!.bytes).toString('utf8')).toBe(b);
+  });
+
   it('refuses an envelope whose release statement was altered (a replayed envelope given a higher seq)', { timeout: 30_000 }, async () => {
     const { a, b } = await releasedTwice();
     const forged = JSON.parse(a) as Envelope;

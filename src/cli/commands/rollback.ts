@@ -17,9 +17,9 @@ export default defineCommand({
     const io = data as Io;
     const c = colors(io);
     const { repo, store } = await repoStore(io, 'rollback', args);
-    // The rollback is signed like a publish: clients take an older revision only as a new signed release.
-    const key = signingKeyFor(io, 'rollback', repo, storeUrl(repo, args.store));
     await withStore('rollback', store, async () => {
+      // The rollback is signed like a publish: clients take an older revision only as a new signed release.
+      const key = signingKeyFor(io, 'rollback', repo, storeUrl(repo, args.store));
       await checkEnvironments('rollback', repo, [args.env], () => store.environments());
       const history = await store.history(args.env);
       const current = history[0];
