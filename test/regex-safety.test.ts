@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileUserPattern } from '../src/core/user-regex.js';
-import { EXAMPLE_ROOT, minimalRepo, repo, run } from './helpers/repo.js';
+import { EXAMPLE_ROOT, minimalRepo, repo, run, tempDir } from './helpers/repo.js';
 import { evalRepo } from './helpers/eval-repo.js';
 
 /**
@@ -23,8 +23,8 @@ template: |
 const HOSTILE = `${'a'.repeat(45)}!`;
 
 /** The real CLI in a child process, killed after `timeoutMs`: a hang shows as a kill, not a stuck test worker. */
-function cli(args: string[], cwd: string, timeoutMs = 30_000) {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(EXAMPLE_ROOT, 'src/cli/main.ts'), ...args], { cwd: EXAMPLE_ROOT, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: timeoutMs });
+function cli(args: string[], cwd: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}) {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(EXAMPLE_ROOT, 'src/cli/main.ts'), ...args], { cwd: EXAMPLE_ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: timeoutMs });
   return { code: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr, dir: cwd };
 }
 
@@ -81,6 +81,25 @@ describe('user-written regexes', () => {
       expect(result.stdout + result.stderr).toMatch(/prompts\/answer\.yaml:\d+:\d+/);
       expect(result.stdout + result.stderr).toContain('"^(a+)+$" can take exponential time');
     }
+  });
+
+  it('verdicts are kept in the user cache folder, one line per pattern, and a cached refusal is the same refusal', () => {
+    const cache = tempDir();
+    const dir = repo(minimalRepo({ 'prompts/greet.yaml': promptWithPattern('  name:\n    type: string\n    pattern: "^(b+)+$"\n  code:\n    type: string\n    required: false\n    pattern: "^[A-Z]{2}-[0-9]+$"') }));
+    const first = cli(['validate', '--root', dir], dir, 30_000, { XDG_CACHE_HOME: cache });
+    const files = readdirSync(join(cache, 'promptops'));
+    expect(files).toEqual([expect.stringMatching(/^regex-verdicts-recheck-[\d.]+\.jsonl$/)]);
+    const lines = readFileSync(join(cache, 'promptops', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; verdict: string | null });
+    expect(lines).toEqual([
+      { key: 'u/^(b+)+$', verdict: expect.stringContaining('can take exponential time') },
+      { key: 'u/^[A-Z]{2}-[0-9]+$', verdict: null },
+    ]);
+    const second = cli(['validate', '--root', dir], dir, 30_000, { XDG_CACHE_HOME: cache });
+    expect([first.code, second.code]).toEqual([1, 1]);
+    const message = (r: typeof first) => (r.stdout + r.stderr).split('\n').find((l) => l.includes('[invalid-pattern]'));
+    expect(message(first)).toContain('"^(b+)+$" can take exponential time');
+    expect(message(second)).toBe(message(first));
+    expect(readFileSync(join(cache, 'promptops', files[0]!), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('compileUserPattern: polynomial patterns and lookaround are refused, linear ones compiled with their flags', () => {

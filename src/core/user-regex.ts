@@ -5,7 +5,10 @@
  * on this function means a pattern validate accepts is one render and eval can compile, with the
  * same engine and flags.
  */
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Diagnostics } from 'recheck';
 
 export type CompiledPattern = { ok: true; regex: RegExp } | { ok: false; message: string };
@@ -39,18 +42,62 @@ export function compileUserPattern(source: string, flags = 'u'): CompiledPattern
  */
 const require = createRequire(import.meta.url);
 let recheck: typeof import('recheck') | undefined;
-const verdicts = new Map<string, string | undefined>();
+let verdicts: Map<string, string | null> | undefined;
 
 /** Why `source` may backtrack super-linearly, or undefined when it is proven linear. Cached per pattern and flags. */
 function backtrackingProblem(source: string, flags: string): string | undefined {
   const key = `${flags}/${source}`;
-  if (verdicts.has(key)) return verdicts.get(key);
+  verdicts ??= readVerdicts();
+  const known = verdicts.get(key);
+  if (known !== undefined) return known ?? undefined;
   recheck ??= require('recheck') as typeof import('recheck');
   // checkSync analyses in a worker (recheck's native analyser when its optional package is installed, its
   // pure-JS one otherwise) and gives up after `timeout`: an unproven pattern is refused, never run.
-  const verdict = describe(recheck.checkSync(source, flags.replace(/[gy]/g, ''), { timeout: ANALYSIS_TIMEOUT_MS, checker: 'automaton' }));
+  const result = recheck.checkSync(source, flags.replace(/[gy]/g, ''), { timeout: ANALYSIS_TIMEOUT_MS, checker: 'automaton' });
+  const verdict = describe(result) ?? null;
   verdicts.set(key, verdict);
-  return verdict;
+  // A timeout depends on the machine; every other verdict depends only on the pattern and recheck's version.
+  if (result.status !== 'unknown' || result.error.kind !== 'timeout') saveVerdict(key, verdict);
+  return verdict ?? undefined;
+}
+
+/*
+ * An analysis costs 2–300 ms and every command validates, so verdicts are kept across runs in the
+ * user's cache folder, one JSON line per pattern, keyed by recheck's version (a new version analyses
+ * again). A missing, unreadable or unwritable cache only costs time; a line that does not parse is skipped.
+ */
+function verdictsFile(): string {
+  const version = (require('recheck/package.json') as { version: string }).version;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'promptops', `regex-verdicts-recheck-${version}.jsonl`);
+}
+
+function readVerdicts(): Map<string, string | null> {
+  const map = new Map<string, string | null>();
+  let text = '';
+  try {
+    text = readFileSync(verdictsFile(), 'utf8');
+  } catch {
+    return map;
+  }
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { key?: unknown; verdict?: unknown };
+      if (typeof entry.key === 'string' && (typeof entry.verdict === 'string' || entry.verdict === null)) map.set(entry.key, entry.verdict);
+    } catch {
+      // a torn or foreign line: analyse that pattern again
+    }
+  }
+  return map;
+}
+
+function saveVerdict(key: string, verdict: string | null): void {
+  try {
+    const file = verdictsFile();
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, `${JSON.stringify({ key, verdict })}\n`);
+  } catch {
+    // no cache folder (read-only home, sandbox): the next run analyses again
+  }
 }
 
 const ANALYSIS_TIMEOUT_MS = 5_000;
