@@ -36,7 +36,7 @@ beforeAll(async () => {
   gzipBomb = Buffer.concat(parts);
 }, 60_000);
 
-type Mode = 'endless' | 'huge' | 'drip' | 'gzip-bomb';
+type Mode = 'endless' | 'huge' | 'drip' | 'gzip-bomb' | 'declared';
 
 /**
  * A hostile bundle server on loopback: the first request gets a good envelope (so a client has a
@@ -60,6 +60,12 @@ async function hostileServer(mode: Mode, options: { firstGood?: boolean } = {}) 
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': gzipBomb.byteLength });
       state.sent += gzipBomb.byteLength;
       res.end(gzipBomb);
+      return;
+    }
+    if (mode === 'declared') {
+      // Announces 300 MiB and sends nothing: a client that trusts it would wait, then allocate.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 300 * MiB });
+      res.flushHeaders();
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -172,6 +178,18 @@ describe('runtime client: hostile response bodies', () => {
     const error = await new Promise<Error>((resolve) => c.on('error', resolve));
     expect(Date.now() - started).toBeLessThan(5000);
     expect(error.message).toMatch(/failed while reading the bundle: the body did not arrive within 1500 ms/);
+    expect(c.status().revision).toBe(revision());
+  });
+
+  it('a Content-Length over the limit is refused before reading the body', async () => {
+    const server = await hostileServer('declared');
+    const c = createClient({ source: server.url, environment: 'production', publicKey: KEYS.publicKey, pollIntervalMs: 50, longPollSeconds: 0, maxBundleBytes: MiB, requestTimeoutMs: 5000 });
+    onTestFinished(() => c.close());
+    await c.ready();
+    const started = Date.now();
+    const error = await new Promise<Error>((resolve) => c.on('error', resolve));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error.message).toMatch(/the bundle is larger than the limit of 1,048,576 bytes/);
     expect(c.status().revision).toBe(revision());
   });
 
