@@ -79,6 +79,14 @@ describe('user-written regexes and JSON Schemas are compiled by validate', () =>
     }
   });
 
+  it('a pattern with a repetition bound past 2^31 is refused at once (recheck\'s analyser died on it and validate hung)', async () => {
+    // Found by test/fuzz-validate.test.ts (a number in a pattern replaced with a 30-digit one).
+    const started = performance.now();
+    const { result } = await validate(withVariable('    pattern: "^[a-z]{123456789012345678901234567890}$"\n'));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expectOnlyError(result, 'prompts/greet.yaml:9:14', 'invalid-pattern', 'has a repetition bound of 10 digits or more');
+  });
+
   it('an invalid nested items schema is invalid-schema at the bad keyword, and render no longer crashes on it', async () => {
     const tree = {
       'prompts/greet.yaml': edit(

@@ -44,8 +44,16 @@ const require = createRequire(import.meta.url);
 let recheck: typeof import('recheck') | undefined;
 let verdicts: Map<string, string | null> | undefined;
 
+/**
+ * recheck's native analyser dies on a bound above 2^31 - 1 (`a{12345678901}`: a NumberFormatException
+ * in its agent thread, printed to stderr) and checkSync then waits forever, hanging validate; such
+ * bounds are refused before analysis.
+ */
+const HUGE_BOUND = /\{\d{10,}(?:,\d*)?\}|\{\d+,\d{10,}\}/;
+
 /** Why `source` may backtrack super-linearly, or undefined when it is proven linear. Cached per pattern and flags. */
 function backtrackingProblem(source: string, flags: string): string | undefined {
+  if (HUGE_BOUND.test(source)) return 'has a repetition bound of 10 digits or more, too large to analyse; use "*", "+" or a smaller bound';
   const key = `${flags}/${source}`;
   verdicts ??= readVerdicts();
   const known = verdicts.get(key);
