@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -247,8 +247,11 @@ function firstTestVars(content: Uint8Array | undefined): string {
   }
 }
 
-async function runCase(dir: string, { tree }: Case, index: number): Promise<{ problems: string[]; valid: boolean }> {
+async function runCase(dir: string, { tree, mutations }: Case, index: number): Promise<{ problems: string[]; valid: boolean }> {
   const root = writeTree(join(dir, String(index)), tree);
+  // A case that hangs the process (a synchronous wait never returns, so no timeout fires) is left
+  // behind as <tmp>/promptops-fuzz-*/<case>, with its mutations here.
+  writeFileSync(join(root, 'FUZZ-CASE.txt'), `PROMPTOPS_FUZZ_SEED=${SEED} PROMPTOPS_FUZZ_CASE=${index}\n${mutations.join('\n')}\n`);
   const json = await timed(['validate', '--root', root, '--json']);
   const problems = problemsOf('validate --json', json.result, json.ms, [0, 1]);
   let report: { diagnostics?: { code: string; file?: string; line?: number; col?: number; message: string }[] } = {};

@@ -151,6 +151,15 @@ describe('validate: YAML that cannot be loaded', () => {
 });
 
 describe('validate: schema', () => {
+  it('a feature whose prompts is a mapping is a schema error, not a crash of the prompts\' test checks', async () => {
+    // Found by test/fuzz-validate.test.ts: "f.data.prompts?.includes is not a function" (exit 3).
+    const result = await validate({
+      ...feature('prompts:\n  - greet\n', 'prompts:\n  greet: 1\n'),
+      'prompts/greet.yaml': `${PROMPT_YAML}tests:\n  - name: hello\n    vars: {name: Ada}\n    assert:\n      - {type: contains, target: prompt, value: Ada}\n`,
+    });
+    expectDiagnostic(result, { exit: 1, code: 'schema', file: 'features/greeter.yaml', line: 5, col: 3 });
+  });
+
   it('reports an unknown key at the key, with a "did you mean" hint', async () => {
     const result = await validate(prompt('description: Greets', 'descripton: Greets'));
     expectDiagnostic(result, { exit: 1, code: 'schema', file: 'prompts/greet.yaml', line: 4, col: 1 });

@@ -66,7 +66,8 @@ export function checkPrompt(ctx: CheckContext, prompt: Entity<PromptFile>): void
 
 function checkTests(ctx: CheckContext, prompt: Entity<PromptFile>): void {
   const names = new Set<string>();
-  const users = [...ctx.repo.features.values()].filter((f) => f.data.prompts?.includes(prompt.id));
+  // A feature with schema errors still counts as a user, but its `prompts` may be anything (a mapping, a number).
+  const users = [...ctx.repo.features.values()].filter((f) => Array.isArray(f.data.prompts) && f.data.prompts.includes(prompt.id));
   for (const [i, test] of (prompt.data.tests ?? []).entries()) {
     const at = (...rest: (string | number)[]) => ['tests', i, ...rest];
     if (names.has(test.name)) report(ctx, prompt, at('name'), { code: 'duplicate-test', message: `test name ${quote(test.name)} is used twice`, hint: 'test names must be unique within a prompt' });
