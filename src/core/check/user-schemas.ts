@@ -13,7 +13,9 @@ export function checkPromptUserSchemas(ctx: CheckContext, prompt: Entity<PromptF
   for (const [name, spec] of Object.entries(prompt.data.variables ?? {})) {
     if (spec.pattern !== undefined) {
       const compiled = compileUserPattern(spec.pattern);
-      if (!compiled.ok) report(ctx, prompt, ['variables', name, 'pattern'], { code: 'invalid-pattern', message: `variable "${name}": ${compiled.message}`, hint: 'write a JavaScript regular expression (Unicode mode), without the surrounding slashes' });
+      // A pattern refused as possibly slow carries its fix in the message; the hint is for syntax errors.
+      const hint = compiled.ok || !compiled.message.startsWith('invalid regular expression') ? undefined : 'write a JavaScript regular expression (Unicode mode), without the surrounding slashes';
+      if (!compiled.ok) report(ctx, prompt, ['variables', name, 'pattern'], { code: 'invalid-pattern', message: `variable "${name}": ${compiled.message}`, hint });
     }
     // The nested schema exactly as render checks a value against it (src/core/variables.ts).
     for (const keyword of ['items', 'properties'] as const) {
