@@ -1,6 +1,7 @@
 /**
  * `spend report --by feature,model,day` on generated usage logs (default 10 million rows), as JSONL
- * and as Parquet, against two baselines run in the same process:
+ * and as Parquet, and on the first tenth of them gzip-compressed (where the command also checks the
+ * gzip stream in Node, which the direct SQL does not), against two baselines run in the same process:
  *   - the same SQL statements, replayed on a bare @duckdb/node-api connection (no CLI, no wrapper);
  *   - a streaming JavaScript aggregation of the same file doing the same work (parse, check the
  *     required fields, fold duplicate request_ids, price by call date, group).
@@ -9,9 +10,11 @@
  *   npm run build && node --import tsx bench/spend.ts [--rows 10000000]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
@@ -28,6 +31,8 @@ const root = resolve(import.meta.dirname, '..');
 const dir = join(root, '.promptops/bench/spend');
 const jsonlPath = join(dir, `usage-${ROWS}.jsonl`);
 const parquetPath = join(dir, `usage-${ROWS}.parquet`);
+const GZ_ROWS = Math.round(ROWS / 10);
+const gzPath = join(dir, `usage-${ROWS}-first-${GZ_ROWS}.jsonl.gz`);
 const repo = loadRepository({ root }).value!;
 
 async function prepare(): Promise<void> {
@@ -50,7 +55,18 @@ async function prepare(): Promise<void> {
     // Renamed only when complete, so an interrupted run never leaves a truncated file to reuse.
     renameSync(`${parquetPath}.tmp`, parquetPath);
   }
-  for (const p of [jsonlPath, parquetPath]) console.log(`${p.slice(root.length + 1)}: ${(statSync(p).size / 1e9).toFixed(2)} GB`);
+  if (!existsSync(gzPath)) {
+    let n = 0;
+    const head = async function* () {
+      for await (const line of createInterface({ input: createReadStream(jsonlPath, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+        if (n++ >= GZ_ROWS) break;
+        yield `${line}\n`;
+      }
+    };
+    await pipeline(head, createGzip(), createWriteStream(`${gzPath}.tmp`));
+    renameSync(`${gzPath}.tmp`, gzPath);
+  }
+  for (const p of [jsonlPath, parquetPath, gzPath]) console.log(`${p.slice(root.length + 1)}: ${(statSync(p).size / 1e9).toFixed(2)} GB`);
 }
 
 const BY = ['feature', 'model', 'day'] as const;
@@ -130,7 +146,8 @@ function jsAggregator(catalog: Catalog) {
 async function jsJsonl(file: string): Promise<{ seconds: number; groups: number; cost: number }> {
   const t = performance.now();
   const agg = jsAggregator(repo.catalog);
-  const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const lines = createInterface({ input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line) continue;
     try {
@@ -179,6 +196,7 @@ const results: string[] = [];
 for (const [format, file, js] of [
   ['JSONL', jsonlPath, jsJsonl],
   ['Parquet', parquetPath, jsParquet],
+  ['JSONL.gz', gzPath, jsJsonl],
 ] as const) {
   const statements = await captureStatements(file);
   const c = cli(file);
@@ -187,7 +205,7 @@ for (const [format, file, js] of [
   const report = JSON.parse(c.output) as { rows: unknown[]; total: { cost_usd: number } };
   const agree = Math.abs(report.total.cost_usd - j.cost) < 1e-6 * Math.max(1, j.cost) && report.rows.length === j.groups;
   const line =
-    `${format.padEnd(7)} ${ROWS.toLocaleString('en-US')} rows: spend report ${c.seconds.toFixed(2)} s (peak ${Math.round(c.maxRssMb)} MB) · ` +
+    `${format.padEnd(8)} ${(format === 'JSONL.gz' ? GZ_ROWS : ROWS).toLocaleString('en-US')} rows: spend report ${c.seconds.toFixed(2)} s (peak ${Math.round(c.maxRssMb)} MB) · ` +
     `same SQL direct ${sql.toFixed(2)} s · JS streaming ${j.seconds.toFixed(2)} s · ` +
     `JS/report ${(j.seconds / c.seconds).toFixed(1)}× (target ≥ 5×) · report/direct ${(c.seconds / sql).toFixed(2)}× (target ≤ 1.25×) · ` +
     `results agree: ${agree ? 'yes' : `NO (report $${report.total.cost_usd.toFixed(2)} in ${report.rows.length} groups, JS $${j.cost.toFixed(2)} in ${j.groups})`}`;
