@@ -14,11 +14,11 @@ import { exampleTree, run, writeTree, type RunResult, type Tree } from './helper
  * when it says valid, compile and render must not crash on the repository either.
  *
  * Seeded and reproducible: a failure prints the seed, the case number and its mutations.
- *   PROMPTOPS_FUZZ_CASES=5000            more cases (default 200)
+ *   PROMPTOPS_FUZZ_CASES=5000            more cases (default 300, ~15 s)
  *   PROMPTOPS_FUZZ_SEED=7                another seed (default 14)
  *   PROMPTOPS_FUZZ_CASE=123              only that case of the seed
  */
-const CASES = Number(process.env.PROMPTOPS_FUZZ_CASES ?? 200);
+const CASES = Number(process.env.PROMPTOPS_FUZZ_CASES ?? 300);
 const SEED = Number(process.env.PROMPTOPS_FUZZ_SEED ?? 14);
 const ONLY = process.env.PROMPTOPS_FUZZ_CASE === undefined ? undefined : Number(process.env.PROMPTOPS_FUZZ_CASE);
 /** Per command run; generous for 2 busy cores, far below a hang. */
