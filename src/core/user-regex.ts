@@ -58,10 +58,21 @@ function backtrackingProblem(source: string, flags: string): string | undefined 
   verdicts ??= readVerdicts();
   const known = verdicts.get(key);
   if (known !== undefined) return known ?? undefined;
-  recheck ??= require('recheck') as typeof import('recheck');
-  // checkSync analyses in a worker (recheck's native analyser when its optional package is installed, its
-  // pure-JS one otherwise) and gives up after `timeout`: an unproven pattern is refused, never run.
-  const result = recheck.checkSync(source, flags.replace(/[gy]/g, ''), { timeout: ANALYSIS_TIMEOUT_MS, checker: 'automaton' });
+  if (!recheck) {
+    // recheck's default synchronous path hands the pattern to its native (or Java) agent process and
+    // blocks this thread until the agent answers: an agent that dies (it did on a bound past 2^31, and
+    // the validator fuzz can find others) would hang validate forever. Its pure-JS analyser runs in this
+    // thread, honours the timeout and can only throw. recheck reads this variable at each call.
+    process.env.RECHECK_SYNC_BACKEND = 'pure';
+    recheck = require('recheck') as typeof import('recheck');
+  }
+  // An unproven pattern (timeout, or an analyser failure) is refused, never run.
+  let result: Diagnostics;
+  try {
+    result = recheck.checkSync(source, flags.replace(/[gy]/g, ''), { timeout: ANALYSIS_TIMEOUT_MS, checker: 'automaton' });
+  } catch (error) {
+    return `could not be analysed for catastrophic backtracking (${(error as Error).message.slice(0, 80)}); simplify it`;
+  }
   const verdict = describe(result) ?? null;
   verdicts.set(key, verdict);
   // A timeout depends on the machine; every other verdict depends only on the pattern and recheck's version.
