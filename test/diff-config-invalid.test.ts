@@ -78,3 +78,19 @@ describe('diff with a config that does not validate', () => {
     expect(markdown.code).toBe(1);
   });
 });
+
+describe('diff when the provider times out or rate-limits at head', () => {
+  it.each([
+    ['times out', { hang: true }],
+    ['keeps answering 429', { status: 429, content: 'rate limited', headers: { 'retry-after': '0' } }],
+  ] as const)('exits 3 (infrastructure) when it %s, never a regression', async (_, reply) => {
+    const config = VALID.replace('timeout_ms: 3000', 'timeout_ms: 300').replace('retries: 2', 'retries: 0');
+    const dir = await pullRequestRepo(tree(config), { 'prompts/answer.yaml': headPrompt });
+    server = await startOpenAIServer({ chat: (body) => (JSON.stringify(body.messages).includes('strictly') ? reply : { content: 'Yes, it is.' }) });
+    const result = await run(['diff', '--no-usage'], { cwd: dir, env: localEnv(server.url) });
+    expect(result.stderr).toMatch(/promptops diff: 1 test at head could not use its provider/);
+    expect(result.stdout).not.toContain('regression');
+    expect(result.code).toBe(3);
+  });
+});
+

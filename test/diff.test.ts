@@ -264,7 +264,7 @@ describe('promptops diff: evals and git', () => {
 
     const down = await diff(await pullRequestRepo(base(), head), '--provider', 'live');
     expect(down.code).toBe(3);
-    expect(down.stderr).toContain('promptops diff: 1 test at head could not use their provider (local/small: cannot reach the provider');
+    expect(down.stderr).toContain('promptops diff: 1 test at head could not use its provider (local/small: cannot reach the provider');
 
     const keyed = { 'features/_models.yaml': MODELS.replace('    type: custom\n', '    type: custom\n    api_key_env: LOCAL_API_KEY\n') };
     const noKey = await diff(await pullRequestRepo(base(keyed), head), '--provider', 'live');

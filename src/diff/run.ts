@@ -21,6 +21,7 @@ import { sourceInfo } from '../git/source.js';
 import { budgetStatuses } from '../spend/budgets.js';
 import { NoUsageFilesError, openSpend } from '../spend/session.js';
 import { usageVolumes } from '../spend/volume.js';
+import { PROVIDER_DOWN_KINDS } from '../eval/types.js';
 
 export interface RunDiffOptions {
   root: string;
@@ -98,7 +99,7 @@ export async function runDiff(options: RunDiffOptions): Promise<DiffRun> {
         await evaluate({ repo, environment: repo.config.environments[environment] ? environment : Object.keys(repo.config.environments).at(-1)!, prompts: ids, mode: options.mode, provider: options.provider, concurrency: options.concurrency, env, cacheDir, date, onResult: (r) => void results.push(r) });
         // A provider that is down or unusable (no key, 401) makes the comparison meaningless (exit 3);
         // a rubric the offline provider cannot grade is just an errored test (`grader-offline`).
-        const unusable = results.filter((r) => r.error?.kind === 'unreachable' || r.error?.kind === 'config');
+        const unusable = results.filter((r) => r.error !== undefined && PROVIDER_DOWN_KINDS.includes(r.error.kind));
         if (unusable.length > 0) throw new ProviderUnreachableError(side, unusable.length, unusable[0]!.error!.message);
         return results;
       };
@@ -137,7 +138,7 @@ export class DiffUsageError extends Error {
 
 export class ProviderUnreachableError extends Error {
   constructor(side: string, readonly count: number, first: string) {
-    super(`${plural(count, 'test')} at ${side} could not use their provider (${first})`);
+    super(`${plural(count, 'test')} at ${side} could not use ${count === 1 ? 'its' : 'their'} provider (${first})`);
     this.name = 'ProviderUnreachableError';
   }
 }

@@ -5,6 +5,7 @@ import junitModule, { type Builder } from 'junit-report-builder';
 import { quantileSorted } from 'simple-statistics';
 import type { EvalSummaryData, GroupOutcome } from '../core/schemas/eval-results.js';
 import type { TestResult } from './run.js';
+import { PROVIDER_DOWN_KINDS } from './types.js';
 
 /** Version of the results file; 2: tests and assertions can be `skipped` (offline answers). */
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -39,7 +40,7 @@ export function createSummary() {
       g.grading_cost_usd += r.grading.cost_usd;
       if (r.latency_ms !== undefined && r.source !== 'offline') g.latencies.push(r.latency_ms);
       // Infrastructure (exit 3): the provider is down, overloaded or unusable; see docs/eval.md, "Errors".
-      if (r.error && ['unreachable', 'config', 'grader-offline', 'timeout', 'rate-limit'].includes(r.error.kind)) totals.unreachable++;
+      if (r.error && (PROVIDER_DOWN_KINDS.includes(r.error.kind) || r.error.kind === 'grader-offline')) totals.unreachable++;
       if (r.source) totals.sources[r.source] = (totals.sources[r.source] ?? 0) + 1;
       const skippedAssertions = r.assertions.filter((a) => a.skipped).length;
       g.assertions_skipped += skippedAssertions;

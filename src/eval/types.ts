@@ -60,6 +60,12 @@ export function testErrorKind(error: CallError): CallErrorKind {
   return error.kind === 'http' && error.status !== undefined && error.status >= 500 ? 'unreachable' : error.kind;
 }
 
+/**
+ * Error kinds that mean the provider could not serve the run (down, unusable, out of time or quota
+ * after the retries): infrastructure, exit 3 in `eval` and `diff` alike, never a failed check.
+ */
+export const PROVIDER_DOWN_KINDS: readonly string[] = ['unreachable', 'config', 'timeout', 'rate-limit'];
+
 /** A model backend: the live OpenAI-compatible one or the offline one. */
 export interface Provider {
   readonly name: 'live' | 'offline';
