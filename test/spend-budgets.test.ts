@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { periodWindow, project } from '../src/spend/budgets.js';
-import { run } from './helpers/repo.js';
+import { minimalRepo, repo, run } from './helpers/repo.js';
 import { jsonl, spendRepo, type Row } from './helpers/usage.js';
 
 interface Captured {
@@ -248,5 +248,20 @@ describe('budget alerts written as percent', () => {
     const fixed = await run(['spend', 'budgets', '--as-of', '2026-11-10', '--fail-on', 'warning', '--json'], { cwd: dir });
     expect(fixed.code).toBe(1);
     expect(JSON.parse(fixed.stdout).budgets[0].status).toBe('warning');
+  });
+});
+
+describe('spend budgets --json says what the verdict did not see', () => {
+  it('lists patterns that matched no file and rejected rows next to an on-track status', async () => {
+    const dir = repo({
+      ...minimalRepo(),
+      'budgets/monthly.yaml': 'name: monthly\nperiod: monthly\namount: 1000\ncurrency: USD\nalerts:\n  - { at: 0.8, severity: warning }\n',
+      'usage/a.jsonl': `${JSON.stringify({ timestamp: '2026-11-10T10:00:00Z', request_id: 'r1', feature: 'greeter', provider: 'openai', model: 'openai/gpt-6-luna', input_tokens: 10, output_tokens: 5, cost_usd: 1, status: 'success' })}\n{"broken": \n`,
+    });
+    const result = await run(['spend', 'budgets', '--json', '--as-of', '2026-11-20', '--usage', 'usage/*.jsonl,exports/missing-*.jsonl', '--fail-on', 'warning'], { cwd: dir });
+    const out = JSON.parse(result.stdout);
+    expect(out.budgets[0]).toMatchObject({ name: 'monthly', status: 'on_track' });
+    expect(out.usage).toMatchObject({ files: ['usage/a.jsonl'], rows: 2, calls: 1, rejected_rows: 1, unmatched_patterns: ['exports/missing-*.jsonl'] });
+    expect(result.code).toBe(0);
   });
 });

@@ -134,6 +134,21 @@ export function printUnreadable(io: Io, unreadable: readonly UnreadableFile[]): 
 /** Files left out by `--skip-unreadable`, for JSON outputs. */
 export const unreadableJson = (unreadable: readonly UnreadableFile[]) => unreadable.map((u) => ({ file: u.display, reason: u.reason }));
 
+/**
+ * What a verdict read and what it did not see, for --json outputs of gates (budgets): a pattern that
+ * matched no file, rejected rows and calls without a price are spend that no status includes.
+ */
+export const evidenceJson = (session: SpendSession) => ({
+  files: session.files.map((f) => f.display),
+  rows: session.stats.rows,
+  calls: session.stats.calls,
+  duplicates: session.stats.duplicates,
+  rejected_rows: session.stats.rejectedRows,
+  unpriced_calls: session.stats.unpricedCalls,
+  unmatched_patterns: session.unmatched,
+  unreadable_files: unreadableJson(session.unreadable),
+});
+
 /** Comma-separated list flag; commas inside glob braces (`usage/*.{jsonl,csv}`) do not split. */
 export const listArg = (value: string | undefined): string[] | undefined =>
   value

@@ -5,7 +5,7 @@ import { notifyBudgets, readAlertState, writeAlertState, type Delivery } from '.
 import { EXIT, ExitError, usageError } from '../errors.js';
 import { colors, type Colors, type Io } from '../io.js';
 import { formatUsd } from '../../core/money.js';
-import { listArg, loadSpendRepo, openUsage, spendArgs, unreadableJson } from '../spend-shared.js';
+import { evidenceJson, listArg, loadSpendRepo, openUsage, spendArgs, unreadableJson } from '../spend-shared.js';
 import { textTable } from '../table.js';
 
 const FAIL_ON = [...BUDGET_STATUSES.filter((s) => s !== 'on_track'), 'never'] as const;
@@ -46,7 +46,7 @@ export default defineCommand({
       if (args.notify) writeAlertState(statePath, state);
 
       if (args.json) {
-        io.out(JSON.stringify({ version: 1, as_of: asOf.toISOString(), budgets: statuses.map(toJson), notifications: deliveries, unreadable_files: unreadableJson(session.unreadable) }, null, 2));
+        io.out(JSON.stringify({ version: 1, as_of: asOf.toISOString(), budgets: statuses.map(toJson), notifications: deliveries, unreadable_files: unreadableJson(session.unreadable), usage: evidenceJson(session) }, null, 2));
       } else {
         printStatuses(io, statuses, asOf, explicitAsOf === undefined && asOf !== now);
         printDeliveries(io, deliveries);

@@ -47,7 +47,7 @@ export default defineCommand({
         const { buildHtmlReport } = await import('../../spend/html-report.js');
         text = await buildHtmlReport({ session, repo, report, range, fromDay });
       } else {
-        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range, located: session.rejectedRows, unreadable: session.unreadable });
+        text = formatReport(report, format, { c: colors(io), stats: session.stats, files: session.files, range, located: session.rejectedRows, unreadable: session.unreadable, unmatched: session.unmatched });
       }
       if (args.out) {
         const path = resolve(io.cwd, args.out);
@@ -79,7 +79,7 @@ function cells(row: SpendRow, columns: readonly string[], total: number): string
 
 const HEAD = ['calls', 'failed', 'input tokens', 'output tokens', 'cost', 'share'];
 
-function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly RejectedRow[], unreadable: readonly UnreadableFile[]) {
+function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly RejectedRow[], unreadable: readonly UnreadableFile[], unmatched: readonly string[]) {
   const display = (path: string) => files.find((f) => f.path === path)?.display ?? path;
   return {
     files: files.map((f) => f.display),
@@ -95,10 +95,12 @@ function usageJson(s: ScanStats, files: readonly UsageFile[], located: readonly 
     legacy_token_calls: s.legacyCalls,
     // Files --skip-unreadable left out: their calls are in no total above.
     unreadable_files: unreadableJson(unreadable),
+    // Patterns that matched no file (others did): what they meant to read is in no total either.
+    unmatched_patterns: unmatched,
   };
 }
 
-function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string }; located: readonly RejectedRow[]; unreadable: readonly UnreadableFile[] }): string {
+function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx: { c: ReturnType<typeof colors>; stats: ScanStats; files: readonly UsageFile[]; range: { from?: string; to?: string }; located: readonly RejectedRow[]; unreadable: readonly UnreadableFile[]; unmatched: readonly string[] }): string {
   const total = report.total.costUsd;
   const columns = report.columns.length ? report.columns : ['total'];
   if (format === 'json') {
@@ -109,7 +111,7 @@ function formatReport(report: SpendReport, format: Exclude<Format, 'html'>, ctx:
         by: report.columns,
         rows: report.rows.map((r) => ({ ...r.group, ...measures(r) })),
         total: measures(report.total),
-        usage: usageJson(ctx.stats as ScanStats, ctx.files, ctx.located, ctx.unreadable),
+        usage: usageJson(ctx.stats as ScanStats, ctx.files, ctx.located, ctx.unreadable, ctx.unmatched),
       },
       null,
       2,
