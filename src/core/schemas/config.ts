@@ -54,7 +54,7 @@ export const RepoConfig = StrictObject(
     policy: Type.Optional(StrictObject(
       {
         require_version_bump: Type.Optional(StringEnum(['error', 'warning', 'off'], 'Severity when a prompt changes without a version bump and changelog entry.')),
-        max_eval_regressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Tests allowed to go from pass to fail in a PR.' })),
+        max_eval_regressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Tests allowed to go from pass to fail (or error) in a PR. Default 0, also when the base config does not validate. Read from the base commit.' })),
         max_monthly_cost_increase_usd: Type.Optional(Type.Number({ minimum: 0, description: 'Maximum projected monthly cost increase in USD.' })),
         max_monthly_cost_increase_pct: Type.Optional(Type.Number({ minimum: 0, description: 'Maximum projected monthly cost increase in percent.' })),
         allow_offline: Type.Optional(Type.Boolean({ description: 'Accept evals no model answered: when true, head tests of changed prompts whose output assertions the offline provider answered (skipped) are warnings instead of errors (`eval-offline`). A missing recording under --replay (`eval-replay-miss`) stays an error. Read from the base commit, like every policy. Default false.' })),
