@@ -2,6 +2,7 @@ import { GrowthBook } from '@growthbook/growthbook';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { assignVariant, bucketRanges, hashV2 } from '../src/core/assign.js';
+import { mulberry32 } from './helpers/random.js';
 
 /**
  * Frozen assignment vectors (DESIGN.md §6). Inputs are generated from a fixed PRNG seed; expected
@@ -20,17 +21,6 @@ interface Vector {
 
 const FIXTURE = new URL('./fixtures/assign-vectors.json', import.meta.url);
 
-/** mulberry32: a tiny deterministic PRNG, so the inputs are reproducible without the file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = ['chatbot-tone-2026-11', 'summarizer-model-comparison', 'exp', 'checkout-button', 'a', 'ümlaut-séed', '日本語', '0'];
 const WEIGHTS: number[][] = [
@@ -60,7 +50,7 @@ function unitId(random: () => number, i: number): string {
 }
 
 function inputs(): Omit<Vector, 'expected'>[] {
-  const random = prng(20261121);
+  const random = mulberry32(20261121);
   const cases: Omit<Vector, 'expected'>[] = [];
   for (let i = 0; i < 320; i++) {
     const weights = WEIGHTS[Math.floor(random() * WEIGHTS.length)]!;
@@ -117,7 +107,7 @@ describe('assignment vectors', () => {
   });
 
   it('agrees with GrowthBook on many more random units (hash and bucket boundaries)', () => {
-    const random = prng(7);
+    const random = mulberry32(7);
     for (let i = 0; i < 2000; i++) {
       const input = { seed: SEEDS[i % SEEDS.length]!, unit: unitId(random, i), weights: WEIGHTS[i % WEIGHTS.length]!, coverage: COVERAGES[i % COVERAGES.length]! };
       expect(assignVariant(input), JSON.stringify(input)).toBe(quiet(() => growthbook(input)));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { exampleTree, run, writeTree, type RunResult, type Tree } from './helpers/repo.js';
+import { mulberry32 } from './helpers/random.js';
 
 /*
  * Fuzzing the validator (issue 14): the example repository's files, mutated the way a careless or
@@ -27,18 +28,6 @@ const TIME_LIMIT_MS = 2_000;
 const REPOSITORY_LEVEL = new Set(['empty-repository']);
 
 const STACK_FRAME = /^\s*at\s+\S.*:\d+:\d+\)?$/m;
-
-/** mulberry32: small, fast and good enough to pick mutations reproducibly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const int = (rng: Rng, n: number) => Math.floor(rng() * n);
@@ -204,7 +193,7 @@ interface Case {
 }
 
 function makeCase(base: Tree, index: number): Case {
-  const rng = random(SEED * 1_000_003 + index);
+  const rng = mulberry32(SEED * 1_000_003 + index);
   const tree: Tree = { ...base };
   const mutations: string[] = [];
   const treeMutation = mutateTree(tree, rng);
