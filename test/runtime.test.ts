@@ -308,6 +308,20 @@ describe('runtime client: network', () => {
     expect(c.render('greet', { name: 'Ada' }).messages[0]!.content).toContain('Welcome, Ada.');
   });
 
+  it('bounds huge intervals: longPollSeconds asks for at most 3600 s, and an interval past the timer range does not become a busy loop', async () => {
+    const server = await bundleServer();
+    server.publish('production', minimalEnvelope('production'));
+    const errors: Error[] = [];
+    const c = client({ source: server.url, longPollSeconds: 1e9, pollIntervalMs: 1e13 });
+    c.on('error', (e) => errors.push(e));
+    await c.ready();
+    await new Promise((r) => setTimeout(r, 300));
+    // The first fetch, then one long-poll held by the server: no storm of aborted requests.
+    expect(server.requests.length).toBeLessThanOrEqual(2);
+    expect(server.requests.filter((r) => r.url.includes('wait=')).map((r) => new URL(r.url, 'http://x').searchParams.get('wait'))).toEqual(['3600']);
+    expect(errors).toEqual([]);
+  });
+
   it('keeps serving when the source goes away, emits stale once, and recovers', async () => {
     const server = await bundleServer();
     server.publish('production', example.production!.envelope);

@@ -122,11 +122,11 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     super();
     this.environment = options.environment;
     this.publicKey = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
-    this.pollIntervalMs = options.pollIntervalMs ?? 30_000;
-    this.staleAfterMs = options.staleAfterMs ?? 2 * this.pollIntervalMs;
-    this.maxBackoffMs = options.maxBackoffMs ?? Math.max(60_000, this.pollIntervalMs);
+    this.pollIntervalMs = timerMs(options.pollIntervalMs ?? 30_000);
+    this.staleAfterMs = timerMs(options.staleAfterMs ?? 2 * this.pollIntervalMs);
+    this.maxBackoffMs = timerMs(options.maxBackoffMs ?? Math.max(60_000, this.pollIntervalMs));
     this.source = openSource({ source: options.source, environment: options.environment, token: options.token, fetch: options.fetch, requestTimeoutMs: options.requestTimeoutMs ?? 10_000, maxBytes: options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES });
-    this.longPollSeconds = this.source.longPoll ? (options.longPollSeconds ?? 30) : 0;
+    this.longPollSeconds = this.source.longPoll ? Math.min(Math.max(options.longPollSeconds ?? 30, 0), MAX_LONG_POLL_SECONDS) : 0;
     if (options.cacheDir) this.cache = { dir: options.cacheDir, file: cacheFile(options.cacheDir, options.environment) };
     if (options.usageLog) this.usage = usageWriter(options.usageLog, (error) => this.emit('error', error));
     this.started = this.start();
@@ -342,6 +342,15 @@ export class PromptOpsClient extends Emitter<ClientEvents> {
     this.staleTimer.unref();
   }
 }
+
+/** The longest `?wait=` asked for: what `promptops serve` honours at most (its MAX_WAIT_SECONDS). */
+const MAX_LONG_POLL_SECONDS = 3600;
+
+/**
+ * A duration Node's timers can hold: above 2^31 - 1 ms a timer fires after 1 ms (with only a process
+ * warning), which would turn a long interval into a busy loop against the source.
+ */
+const timerMs = (ms: number) => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
 
 /** Creates a client and starts fetching; await `ready()` before rendering. */
 export function createClient(options: ClientOptions): PromptOpsClient {
