@@ -55,3 +55,26 @@ describe('pathInside, the check of every write path built from a name', () => {
     }
   });
 });
+
+describe('eval.cache_dir outside the repository', () => {
+  it.each(['../outside-cache', '/tmp/promptops-cache', '.git/hooks'])('%s is a validate error at the key', async (dir) => {
+    const root = repo(minimalRepo({ 'promptops.config.yaml': `${CONFIG_YAML}eval:\n  cache_dir: ${dir}\n` }));
+    const result = await run(['validate', '--root', root, '--json']);
+    const line = `${CONFIG_YAML}eval:\n  cache_dir: ${dir}\n`.split('\n').findIndex((l) => l.includes('cache_dir')) + 1;
+    expect(JSON.parse(result.stdout).diagnostics).toContainEqual(expect.objectContaining({ code: 'path-outside-repository', severity: 'error', file: 'promptops.config.yaml', line }));
+    expect(result.code).toBe(1);
+  });
+
+  it('a pull request that points it outside fails diff instead of reading or writing there', async () => {
+    const { pullRequestRepo } = await import('./helpers/git.js');
+    const outside = tempDir();
+    const dir = await pullRequestRepo(minimalRepo({ 'promptops.config.yaml': `${CONFIG_YAML}eval:\n  provider: offline\n  cache_dir: recordings\n` }), {
+      'promptops.config.yaml': `${CONFIG_YAML}eval:\n  provider: offline\n  cache_dir: ${outside}\n`,
+      'prompts/greet.yaml': minimalRepo()['prompts/greet.yaml']!.toString().replace('Say hello', 'Say a warm hello').replace('version: 1', 'version: 2\nchangelog:\n  - { version: 2, note: warmer }') + 'tests:\n  - name: t\n    vars: { name: Ada }\n    assert:\n      - { type: contains, value: Ada }\n',
+    });
+    const result = await run(['diff', '--no-usage'], { cwd: dir });
+    expect(result.stderr).toContain('path-outside-repository');
+    expect(result.code).toBe(1);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+});

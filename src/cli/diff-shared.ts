@@ -13,6 +13,7 @@ import { commonArgs, resolveRoot } from './_shared.js';
 import { EXIT, ExitError, usageError } from './errors.js';
 import type { Io } from './io.js';
 import { listArg } from './spend-shared.js';
+import { PathEscapeError } from '../core/path-inside.js';
 
 /** Flags of every command that computes a diff (`diff`, `comment`, `ci`). */
 export const diffArgs = {
@@ -52,6 +53,7 @@ export async function diffFromArgs(io: Io, command: string, args: DiffArgs, onPr
     return result;
   } catch (error) {
     if (error instanceof GitRefError || error instanceof DiffUsageError) throw usageError(`promptops ${command}: ${error.message}`);
+    if (error instanceof PathEscapeError) throw new ExitError(EXIT.failed, `promptops ${command}: eval.cache_dir of the head's promptops.config.yaml: ${error.message} (path-outside-repository)`);
     if (error instanceof ProviderUnreachableError || error instanceof DbError) throw new ExitError(EXIT.infra, `promptops ${command}: ${error.message}`);
     throw error;
   }

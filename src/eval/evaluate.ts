@@ -1,4 +1,3 @@
-import { isAbsolute, join } from 'node:path';
 import type { Catalog } from '../core/catalog/catalog.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { changedPrompts } from '../core/fingerprint.js';
@@ -12,6 +11,7 @@ import { apiKeysOf, createLiveProvider } from './providers/openai.js';
 import { createSummary, type EvalSummary } from './report.js';
 import { runTests, type TestResult } from './run.js';
 import type { Provider } from './types.js';
+import { pathInside } from '../core/path-inside.js';
 
 export type ProviderChoice = 'auto' | 'live' | 'offline';
 
@@ -112,9 +112,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   return { diagnostics: plan.diagnostics, summary: summary.result(), provider: providerChoice, mode, changed };
 }
 
+/** The response cache folder; throws PathEscapeError when the config puts it outside the repository (validate: path-outside-repository). */
 export function resolveCacheDir(repo: Repository): string {
-  const dir = repo.config.eval?.cache_dir ?? EVAL_DEFAULTS.cacheDir;
-  return isAbsolute(dir) ? dir : join(repo.root, dir);
+  return pathInside(repo.root, repo.config.eval?.cache_dir ?? EVAL_DEFAULTS.cacheDir);
 }
 
 /**

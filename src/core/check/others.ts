@@ -1,6 +1,9 @@
+import { relative } from 'node:path';
 import { weightScale } from '../assign.js';
 import { CONFIG_FILE } from '../defaults.js';
 import { didYouMean } from '../diagnostics.js';
+import { pathInside } from '../path-inside.js';
+import { quote } from '../quote.js';
 import { redact } from '../redact.js';
 import { passwordOf } from '../store-url.js';
 import type { Entity } from '../repository.js';
@@ -37,6 +40,15 @@ export function checkExperiment(ctx: CheckContext, experiment: Entity<Experiment
   }
   for (const environment of Object.keys(repo.config.environments)) ctx.diagnostics.push(...checkExperimentPromptsShipped(repo, experiment, environment, 'warning'));
   checkDates(ctx, experiment, data.starts, data.ends);
+}
+
+function insideRepository(root: string, dir: string): boolean {
+  try {
+    const path = pathInside(root, dir);
+    return !/^\.git(\/|\\|$)/.test(relative(root, path));
+  } catch {
+    return false;
+  }
 }
 
 export function checkBudget(ctx: CheckContext, budget: Entity<BudgetFile>): void {
@@ -109,9 +121,15 @@ export function checkCatalog(ctx: CheckContext): void {
 /** Repository settings the schema cannot judge: a store URL must name a supported store and hold no secret. */
 export function checkConfig(ctx: CheckContext): void {
   const { repo } = ctx;
-  const url = repo.config.store?.url;
-  if (!repo.configSource || url === undefined) return;
+  if (!repo.configSource) return;
   const source = { file: CONFIG_FILE, source: repo.configSource };
+  // eval writes (--record) and reads (--replay) its cache there, and a pull request's config picks it.
+  const cacheDir = repo.config.eval?.cache_dir;
+  if (cacheDir !== undefined && !insideRepository(repo.root, cacheDir)) {
+    report(ctx, source, ['eval', 'cache_dir'], { code: 'path-outside-repository', message: `eval.cache_dir ${quote(cacheDir)} is not a folder inside the repository (or it is inside .git)`, hint: 'use a relative path inside the repository, e.g. "recordings", and commit it' });
+  }
+  const url = repo.config.store?.url;
+  if (url === undefined) return;
   if (passwordOf(url) !== undefined) {
     report(ctx, source, ['store', 'url'], {
       code: 'secret-in-config',
