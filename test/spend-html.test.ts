@@ -79,7 +79,7 @@ interface ChartState {
 let browser: Browser;
 
 beforeAll(async () => {
-  // CI installs Chromium in .ci/run; a missing browser is a failure there and here, never a skip.
+  // npm test (scripts/test.sh) installs Chromium; a missing browser is a failure, never a skip.
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the HTML report tests need Chromium (apt-get install -y chromium)`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
