@@ -1,15 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { redact, redactKnown } from '../src/core/redact.js';
 import { openStore } from '../src/publish/open-store.js';
-import { createBundleServer } from '../src/publish/serve.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
 import { evalRepo, localEnv } from './helpers/eval-repo.js';
 import { startOpenAIServer } from './helpers/openai-server.js';
 import { pullRequestRepo } from './helpers/git.js';
 import { CONFIG_YAML, gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
+import { listenBundleServer } from './helpers/serve.js';
 
 const KEYS = generateSigningKeys();
 const env = { PROMPTOPS_SIGNING_KEY: KEYS.privateKey, USER: 'tester' };
@@ -164,14 +163,9 @@ describe('password-like query parameters of a store that is down', () => {
   it('serve logs and 503 bodies mask the request token and the store URL', async () => {
     const store = openStore('postgres://deploy@127.0.0.1:1/db?sslpassword=Zq9SslPw', { root: '/' });
     const logged: string[] = [];
-    const { server, close } = createBundleServer({ store, log: (line) => logged.push(line) });
-    server.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    onTestFinished(async () => {
-      await close();
-      await store.close();
-    });
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/environments/production/bundle?access_token=Zq9Token`);
+    onTestFinished(() => store.close());
+    const { url } = await listenBundleServer({ store, log: (line) => logged.push(line) });
+    const response = await fetch(`${url}/v1/environments/production/bundle?access_token=Zq9Token`);
     expect(response.status).toBe(503);
     const body = await response.text();
     expect(logged.length).toBeGreaterThan(0);

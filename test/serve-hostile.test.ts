@@ -2,10 +2,11 @@ import { createServer as createTcpServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createBundleServer, MAX_WAIT_SECONDS } from '../src/publish/serve.js';
+import { MAX_WAIT_SECONDS, type ServeOptions } from '../src/publish/serve.js';
 import { createFileStore } from '../src/publish/file-store.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
 import { gitRepo, minimalRepo, repo, run } from './helpers/repo.js';
+import { listenBundleServer } from './helpers/serve.js';
 
 const KEYS = generateSigningKeys();
 const env = { PROMPTOPS_SIGNING_KEY: KEYS.privateKey, USER: 'tester' };
@@ -19,13 +20,10 @@ async function published() {
   return { dir, store };
 }
 
-async function listen(options: Omit<Parameters<typeof createBundleServer>[0], 'store'>) {
+async function listen(options: Omit<ServeOptions, 'store'>) {
   const { store } = await published();
-  const served = createBundleServer({ store, ...options });
-  served.server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => served.server.once('listening', resolve));
-  onTestFinished(() => served.close());
-  return { port: (served.server.address() as AddressInfo).port, store };
+  const { port } = await listenBundleServer({ store, ...options });
+  return { port, store };
 }
 
 /** Sends a raw HTTP/1.1 request (fetch would normalise the target) and returns the status code and body. */

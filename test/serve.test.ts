@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createBundleServer } from '../src/publish/serve.js';
 import { createFileStore } from '../src/publish/file-store.js';
 import { createPgStore } from '../src/publish/pg-store.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
@@ -14,6 +12,7 @@ import { commitChanges } from './helpers/git.js';
 import { usePostgres } from './helpers/postgres.js';
 import { EXAMPLE_ROOT, gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
 import { proxiedUrl } from './helpers/tcp-proxy.js';
+import { listenBundleServer } from './helpers/serve.js';
 
 const postgres = usePostgres();
 const KEYS = generateSigningKeys();
@@ -29,13 +28,7 @@ async function configRepo(): Promise<string> {
 const nextVersion = (dir: string, version: number) =>
   commitChanges(dir, { 'prompts/greet.yaml': PROMPT_YAML.replace('version: 1', `version: ${version}`).replace('Say hello', `Say hello (v${version})`) });
 
-async function listen(store: Store, options: { cacheBytes?: number } = {}) {
-  const served = createBundleServer({ store, ...options });
-  served.server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => served.server.once('listening', resolve));
-  onTestFinished(() => served.close());
-  return `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`;
-}
+const listen = async (store: Store, options: { cacheBytes?: number } = {}) => (await listenBundleServer({ store, ...options })).url;
 
 /** A store that counts the bundle reads reaching it. */
 function counting(store: Store): { store: Store; reads: string[] } {

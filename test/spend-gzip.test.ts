@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { run } from './helpers/repo.js';
-import { csv, expectedCost, jsonl, spendRepo, sum, usageRows } from './helpers/usage.js';
+import { csv, expectedCost, jsonl, spendRepo, sum, TONE_EXPERIMENT, usageRows } from './helpers/usage.js';
 
 /**
  * A corrupt or truncated gzip file is an error naming the file (exit 3), never a partial count:
@@ -21,16 +21,6 @@ flipped[flipped.length >> 1]! ^= 0xff;
 const badCrc = Buffer.from(whole);
 badCrc[badCrc.length - 8]! ^= 0x01;
 
-const EXPERIMENT = `name: tone
-feature: greeter
-type: a_b_test
-status: running
-variants:
-  - { name: control, weight: 50 }
-  - { name: friendly, weight: 50 }
-metrics:
-  - { name: latency_ms, kind: mean, goal: lower }
-`;
 
 const COMMANDS = [
   ['spend', 'report'],
@@ -49,7 +39,7 @@ describe('spend: corrupt gzip files', () => {
     ['a wrong CRC-32 in the trailer', badCrc, 'corrupt gzip data'],
   ] as const) {
     it(`${name}: every spend command fails (exit 3) naming the file, without a count`, async () => {
-      const dir = spendRepo({ 'usage/a.jsonl.gz': bytes, 'experiments/tone.yaml': EXPERIMENT }, 'usage:\n  paths: [usage/*.jsonl.gz]\n');
+      const dir = spendRepo({ 'usage/a.jsonl.gz': bytes, 'experiments/tone.yaml': TONE_EXPERIMENT }, 'usage:\n  paths: [usage/*.jsonl.gz]\n');
       for (const args of COMMANDS) {
         const r = await run(args, { cwd: dir });
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
@@ -69,7 +59,7 @@ describe('spend: corrupt gzip files', () => {
   });
 
   it('--skip-unreadable leaves the corrupt file out with a warning and lists it in JSON; the totals are the other file\'s', async () => {
-    const dir = spendRepo({ 'usage/a.jsonl.gz': truncated, 'usage/b.jsonl.gz': gzipSync(jsonl(other)), 'experiments/tone.yaml': EXPERIMENT }, 'usage:\n  paths: [usage/*.jsonl.gz]\n');
+    const dir = spendRepo({ 'usage/a.jsonl.gz': truncated, 'usage/b.jsonl.gz': gzipSync(jsonl(other)), 'experiments/tone.yaml': TONE_EXPERIMENT }, 'usage:\n  paths: [usage/*.jsonl.gz]\n');
     const json = await run(['spend', 'report', '--json', '--skip-unreadable'], { cwd: dir });
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../src/spend/duckdb.js';
 import { run } from './helpers/repo.js';
-import { csv, CSV_FIELDS, expectedCost, jsonl, spendRepo, sum, usageRows, type Row } from './helpers/usage.js';
+import { csv, CSV_FIELDS, expectedCost, jsonl, spendRepo, sum, TONE_EXPERIMENT, usageRows, type Row } from './helpers/usage.js';
 
 /**
  * One poisoned number (NaN, Infinity, beyond 2^53, negative) in any numeric field is one rejected
@@ -84,23 +84,13 @@ function expectTotals(out: ReportJson, rejected: number, label: string) {
   expect(Math.abs(out.total.cost_usd! - expectedTotal), label).toBeLessThan(1e-6);
 }
 
-const EXPERIMENT = `name: tone
-feature: greeter
-type: a_b_test
-status: running
-variants:
-  - { name: control, weight: 50 }
-  - { name: friendly, weight: 50 }
-metrics:
-  - { name: latency_ms, kind: mean, goal: lower }
-`;
 
 describe('spend: poisoned numbers are rejected rows', () => {
   it('JSON Lines: each value in each numeric field is one rejected row with its line, and every spend command agrees', async () => {
     const bad = poisoned(JSON_VALUES);
     const { order, badAt } = interleave(bad);
     const text = order.map((o) => ('good' in o ? JSON.stringify(o.good) : JSON.stringify({ ...o.bad.row, [o.bad.field]: '@@' }).replace('"@@"', o.bad.value))).join('\n') + '\n';
-    const dir = spendRepo({ 'usage/a.jsonl': text, 'experiments/tone.yaml': EXPERIMENT });
+    const dir = spendRepo({ 'usage/a.jsonl': text, 'experiments/tone.yaml': TONE_EXPERIMENT });
     const out = await reportJson(dir, 'usage/a.jsonl');
     expectTotals(out, bad.length, 'jsonl');
     expect(out.usage.rejected_locations.map((r) => [r.line, r.reason])).toEqual(badAt.map((b) => [b.index + 1, `invalid:${b.bad.field}`]));

@@ -1,14 +1,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createFileStore } from '../src/publish/file-store.js';
-import { createBundleServer } from '../src/publish/serve.js';
 import { generateSigningKeys } from '../src/publish/sign.js';
 import { commitChanges } from './helpers/git.js';
 import { usePostgres } from './helpers/postgres.js';
 import { gitRepo, minimalRepo, PROMPT_YAML, repo, run } from './helpers/repo.js';
+import { listenBundleServer } from './helpers/serve.js';
 
 const postgres = usePostgres();
 const KEYS = generateSigningKeys();
@@ -44,14 +43,9 @@ describe('a corrupt store record', () => {
 
     const store = createFileStore({ dir: join(dir, '.promptops/store') });
     const logged: string[] = [];
-    const { server, close } = createBundleServer({ store, log: (line) => logged.push(line) });
-    server.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    onTestFinished(async () => {
-      await close();
-      await store.close();
-    });
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/environments/production/bundle`);
+    onTestFinished(() => store.close());
+    const { url } = await listenBundleServer({ store, log: (line) => logged.push(line) });
+    const response = await fetch(`${url}/v1/environments/production/bundle`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ error: 'corrupt store record', detail: expected });
     expect(logged).toEqual([`GET /v1/environments/production/bundle: ${expected}`]);

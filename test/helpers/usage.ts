@@ -114,6 +114,18 @@ export function usageRows(n = 300, seed = 7): Row[] {
   return rows;
 }
 
+/** A running 50/50 A/B test on the spend repository's feature, for experiment reports over usage rows. */
+export const TONE_EXPERIMENT = `name: tone
+feature: greeter
+type: a_b_test
+status: running
+variants:
+  - { name: control, weight: 50 }
+  - { name: friendly, weight: 50 }
+metrics:
+  - { name: latency_ms, kind: mean, goal: lower }
+`;
+
 export const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 export const CSV_FIELDS = ['timestamp', 'request_id', 'feature', 'provider', 'model', 'status', 'environment', 'team', 'user_id', 'prompt_id', 'prompt_version', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'reasoning_tokens', 'tokens_used', 'cost_usd', 'latency_ms'];
